@@ -1,0 +1,31 @@
+# The two commands a new machine needs: `make run` and `make test`.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+ARGS ?=
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORT_EXPORTER_WERROR=ON
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh test
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/port_exporter $(ARGS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+
+bench:
+	scripts/install-deps.sh bench
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) -DPORT_EXPORTER_BUILD_BENCH=ON
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

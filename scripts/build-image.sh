@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the port_exporter container image with podman, offline apart from Debian's
+# mirrors: the bookworm base image is made here with debootstrap (no registry needed).
+# Usage: scripts/build-image.sh [IMAGE]      (default: localhost/port_exporter:<version>)
+# Env: BASE_IMAGE (default localhost/debian-bookworm-minbase:latest), REBUILD_BASE=1 to
+# remake the base image. Needs root and `scripts/install-deps.sh image`.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+version=$(sed -n 's/^project(port_exporter VERSION \([0-9.]*\).*/\1/p' "$repo_root/CMakeLists.txt")
+image=${1:-localhost/port_exporter:${version:-dev}}
+base_image=${BASE_IMAGE:-localhost/debian-bookworm-minbase:latest}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# podman as CI has it: runc (crun is not installed with --no-install-recommends), cgroupfs
+# when systemd is not PID 1. Flags instead of /etc/containers edits: nothing left behind.
+podman_cmd() {
+  local flags=(--runtime runc)
+  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
+  podman "${flags[@]}" "$@"
+}
+
+make_base_image() {
+  local rootfs
+  rootfs=$(mktemp -d /var/tmp/port_exporter-rootfs.XXXXXX)
+  # shellcheck disable=SC2064  # expand now: rootfs is local
+  trap "rm -rf '$rootfs'" RETURN
+  echo "build-image: debootstrap --variant=minbase bookworm -> $base_image" >&2
+  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
+    tail -n 30 "$rootfs.log" >&2
+    rm -f "$rootfs.log"
+    return 1
+  }
+  rm -f "$rootfs.log"
+  # Security and point-release updates for both stages; apt lists and .debs are not kept.
+  cat >"$rootfs/etc/apt/sources.list" <<EOF
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/var/log/* "$rootfs"/tmp/*
+  tar --numeric-owner --xattrs -C "$rootfs" -c . |
+    podman_cmd import --quiet --change 'CMD ["/bin/bash"]' \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      - "$base_image" >/dev/null
+}
+
+if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman_cmd image exists "$base_image"; then
+  make_base_image
+fi
+
+echo "build-image: podman build -> $image" >&2
+podman_cmd build --network=host --pull=never \
+  --build-arg "BASE_IMAGE=$base_image" \
+  -t "$image" -f "$repo_root/Dockerfile" "$repo_root"
+podman_cmd tag "$image" localhost/port_exporter:latest

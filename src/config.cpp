@@ -1,0 +1,449 @@
+// YAML -> Config. Walks the document by hand (not node["key"]) so that unknown and
+// duplicate keys are seen, and collects every problem with its line:column.
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+namespace port_exporter {
+namespace {
+
+constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
+constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
+constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
+constexpr std::string_view kPortRange = "1..65535";
+
+// 1-based; {0, 0} when yaml-cpp has no position (its marks are 0-based, -1 when missing).
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+Position position_of(const YAML::Mark& mark) {
+  if (mark.line < 0 || mark.column < 0) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+std::string format_position(Position p) {
+  return std::to_string(p.line) + ":" + std::to_string(p.column);
+}
+
+// Every problem found in one document, reported one per line sorted by position.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string_view source) : source_(source) {}
+
+  void add(Position where, std::string_view path, const std::string& message) {
+    entries_.push_back({where, path.empty() ? message : std::string(path) + ": " + message});
+  }
+  bool empty() const { return entries_.empty(); }
+
+  std::string str() const {
+    std::vector<Entry> sorted = entries_;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
+      return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+    });
+    std::string out;
+    for (const Entry& e : sorted) {
+      if (!out.empty()) out += '\n';
+      out += source_ + ":";
+      if (e.where.line > 0) out += format_position(e.where) + ":";
+      out += " " + e.text;
+    }
+    return out;
+  }
+
+ private:
+  struct Entry {
+    Position where;
+    std::string text;
+  };
+  std::string source_;
+  std::vector<Entry> entries_;
+};
+
+// A value with where it came from. yaml-cpp marks a null value at the token after it, so
+// `key` (the key's position, or the list's for a list element) is used for nulls.
+struct Field {
+  YAML::Node value;
+  Position key;
+  std::string path;
+
+  Position at() const { return value.IsNull() ? key : position_of(value.Mark()); }
+};
+using Fields = std::map<std::string, Field>;
+
+std::string quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+std::string join(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (const std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
+}
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  return node.IsScalar() ? quote(node.Scalar()) : "null";
+}
+
+// True when the value has the wanted type; otherwise reports null or the wrong shape.
+bool check_type(const Field& f, YAML::NodeType::value want, const std::string& what,
+                Diagnostics& diag) {
+  if (f.value.Type() == want) return true;
+  if (f.value.IsNull()) {
+    diag.add(f.at(), f.path, "missing value (null); expected " + what);
+  } else {
+    diag.add(f.at(), f.path, "expected " + what + ", got " + describe(f.value));
+  }
+  return false;
+}
+
+Fields read_map(const YAML::Node& map, const std::string& path,
+                const std::vector<std::string_view>& allowed, Diagnostics& diag) {
+  Fields fields;
+  for (const auto& pair : map) {
+    const Position at = position_of(pair.first.Mark());
+    if (!pair.first.IsScalar()) {
+      diag.add(at, path, "expected a plain key, got " + describe(pair.first));
+      continue;
+    }
+    const std::string& name = pair.first.Scalar();
+    const std::string key_path = path.empty() ? name : path + "." + name;
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      diag.add(at, key_path, "unknown key; allowed keys: " + join(allowed));
+      continue;
+    }
+    const auto [it, inserted] = fields.try_emplace(name, Field{pair.second, at, key_path});
+    if (!inserted) {
+      diag.add(at, key_path, "duplicate key (first at " + format_position(it->second.key) + ")");
+    }
+  }
+  return fields;
+}
+
+const Field* find(const Fields& fields, const std::string& name) {
+  const auto it = fields.find(name);
+  return it == fields.end() ? nullptr : &it->second;
+}
+
+Field element(const Field& list, std::size_t index) {
+  return Field{list.value[index], list.at(), list.path + "[" + std::to_string(index) + "]"};
+}
+
+template <typename E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+
+constexpr std::array<EnumName<Expect>, 3> kExpectNames{
+    {{"absent", Expect::kAbsent}, {"present", Expect::kPresent}, {"any", Expect::kAny}}};
+constexpr std::array<EnumName<NamespaceMode>, 2> kNamespaceNames{
+    {{"host", NamespaceMode::kHost}, {"all", NamespaceMode::kAll}}};
+constexpr std::array<EnumName<Protocol>, 2> kProtocolNames{
+    {{"tcp", Protocol::kTcp}, {"udp", Protocol::kUdp}}};
+
+template <typename E, std::size_t N>
+std::string_view name_of(E value, const std::array<EnumName<E>, N>& names) {
+  for (const auto& n : names) {
+    if (n.value == value) return n.name;
+  }
+  return "unknown";
+}
+
+template <typename E, std::size_t N>
+std::optional<E> parse_enum(const Field& f, const std::array<EnumName<E>, N>& names,
+                            Diagnostics& diag) {
+  std::vector<std::string_view> valid;
+  for (const auto& n : names) valid.push_back(n.name);
+  if (!check_type(f, YAML::NodeType::Scalar, "one of " + join(valid), diag)) return std::nullopt;
+  for (const auto& n : names) {
+    if (n.name == f.value.Scalar()) return n.value;
+  }
+  diag.add(f.at(), f.path, quote(f.value.Scalar()) + " is not valid; valid values: " + join(valid));
+  return std::nullopt;
+}
+
+// A decimal integer with an optional '-', saturated far outside the port range so that
+// overflow reads as "outside the range" rather than "not an integer".
+std::optional<long> parse_integer(std::string_view text) {
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  long value = 0;
+  for (const char c : text) value = std::min(value * 10 + (c - '0'), 1'000'000L);
+  return negative ? -value : value;
+}
+
+std::optional<std::uint16_t> parse_port(const Field& f, Diagnostics& diag) {
+  const std::string what = "an integer " + std::string(kPortRange);
+  if (!check_type(f, YAML::NodeType::Scalar, what, diag)) return std::nullopt;
+  const std::string& text = f.value.Scalar();
+  if (f.value.Tag() == "!") {  // quoted: a string in YAML, whatever it looks like
+    diag.add(f.at(), f.path, "expected " + what + ", got the string " + quote(text));
+    return std::nullopt;
+  }
+  const std::optional<long> number = parse_integer(text);
+  if (!number) {
+    diag.add(f.at(), f.path,
+             quote(text) + " is not an integer; expected " + std::string(kPortRange));
+  } else if (*number < 1 || *number > 65535) {
+    diag.add(f.at(), f.path, text + " is outside " + std::string(kPortRange));
+  } else {
+    return static_cast<std::uint16_t>(*number);
+  }
+  return std::nullopt;
+}
+
+std::vector<Protocol> parse_protocols(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list such as [tcp, udp]", diag)) return {};
+  if (f.value.size() == 0) {
+    diag.add(f.at(), f.path, "empty list; give tcp, udp or both (omit the key for both)");
+  }
+  std::vector<Protocol> protocols;
+  std::vector<Position> first_at;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const Field item = element(f, i);
+    const std::optional<Protocol> protocol = parse_enum(item, kProtocolNames, diag);
+    if (!protocol) continue;
+    const auto seen = std::find(protocols.begin(), protocols.end(), *protocol);
+    if (seen != protocols.end()) {
+      const Position first = first_at[static_cast<std::size_t>(seen - protocols.begin())];
+      diag.add(item.at(), item.path,
+               "duplicate protocol " + std::string(to_string(*protocol)) + " (first at " +
+                   format_position(first) + ")");
+      continue;
+    }
+    protocols.push_back(*protocol);
+    first_at.push_back(item.at());
+  }
+  return protocols;
+}
+
+std::vector<std::string> parse_processes(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of process names", diag)) return {};
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const Field item = element(f, i);
+    if (!check_type(item, YAML::NodeType::Scalar, "a process name", diag)) continue;
+    const std::string& name = item.value.Scalar();
+    if (name.empty()) {
+      diag.add(item.at(), item.path, "empty process name");
+    } else if (name.size() > kMaxProcessName) {
+      diag.add(item.at(), item.path,
+               quote(name) + " is " + std::to_string(name.size()) +
+                   " characters long; a process name (the kernel's comm) has at most 15, so "
+                   "it could never match");
+    } else {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+// One entry of `ports`, with what the cross-entry duplicate check needs.
+struct PortEntry {
+  PortPolicy policy;
+  bool port_valid = false;
+  Position port_at;
+  std::string path;
+};
+
+void check_allowed_processes(const Field& f, const PortPolicy& policy, Diagnostics& diag) {
+  if (policy.expect == Expect::kPresent || policy.allowed_processes.empty()) return;
+  diag.add(f.key, f.path,
+           "only applies with expect: present (this entry has expect: " +
+               std::string(to_string(policy.expect)) + "), so it would be silently ignored");
+}
+
+PortEntry parse_port_entry(const Field& entry, Diagnostics& diag) {
+  PortEntry out;
+  out.path = entry.path;
+  if (!check_type(entry, YAML::NodeType::Map, "a map with at least 'port'", diag)) return out;
+  const Fields fields =
+      read_map(entry.value, entry.path,
+               {"port", "protocols", "expect", "description", "allowed_processes"}, diag);
+  if (const Field* f = find(fields, "port")) {
+    const std::optional<std::uint16_t> port = parse_port(*f, diag);
+    out.port_valid = port.has_value();
+    out.policy.port = port.value_or(0);
+    out.port_at = f->at();
+  } else {
+    diag.add(entry.at(), entry.path, "missing required key 'port'");
+  }
+  if (const Field* f = find(fields, "protocols")) out.policy.protocols = parse_protocols(*f, diag);
+  bool expect_valid = true;
+  if (const Field* f = find(fields, "expect")) {
+    const std::optional<Expect> expect = parse_enum(*f, kExpectNames, diag);
+    expect_valid = expect.has_value();
+    out.policy.expect = expect.value_or(Expect::kAbsent);
+  }
+  if (const Field* f = find(fields, "description")) {
+    if (check_type(*f, YAML::NodeType::Scalar, "a string", diag)) {
+      out.policy.description = f->value.Scalar();
+    }
+  }
+  if (const Field* f = find(fields, "allowed_processes")) {
+    out.policy.allowed_processes = parse_processes(*f, diag);
+    if (expect_valid) check_allowed_processes(*f, out.policy, diag);
+  }
+  return out;
+}
+
+void check_duplicate_ports(const std::vector<PortEntry>& entries, Diagnostics& diag) {
+  std::map<std::pair<std::uint16_t, Protocol>, const PortEntry*> first;
+  for (const PortEntry& e : entries) {
+    if (!e.port_valid) continue;
+    for (const Protocol p : e.policy.protocols) {
+      const auto [it, inserted] = first.try_emplace({e.policy.port, p}, &e);
+      if (inserted) continue;
+      diag.add(e.port_at, e.path + ".port",
+               "duplicate " + std::to_string(e.policy.port) + "/" + std::string(to_string(p)) +
+                   "; already configured by " + it->second->path + " at " +
+                   format_position(it->second->port_at));
+    }
+  }
+}
+
+void parse_ports(const Field& f, Config& config, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of port entries", diag)) return;
+  if (f.value.size() == 0) diag.add(f.at(), f.path, "empty list; nothing to watch");
+  std::vector<PortEntry> entries;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    entries.push_back(parse_port_entry(element(f, i), diag));
+  }
+  check_duplicate_ports(entries, diag);
+  for (PortEntry& e : entries) config.ports.push_back(std::move(e.policy));
+}
+
+void parse_interval(const Field& f, Config& config, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Scalar, "a duration such as 15s or 1m30s", diag)) return;
+  const std::string& text = f.value.Scalar();
+  const Result<std::chrono::milliseconds> interval = parse_duration(text);
+  if (!interval) {
+    diag.add(f.at(), f.path, interval.error());
+  } else if (*interval < kMinInterval || *interval > kMaxInterval) {
+    diag.add(f.at(), f.path, text + " is outside 1s..1h");
+  } else {
+    config.interval = *interval;
+  }
+}
+
+void parse_namespaces(const Field& f, Config& config, Diagnostics& diag) {
+  const std::optional<NamespaceMode> mode = parse_enum(f, kNamespaceNames, diag);
+  if (mode == NamespaceMode::kAll) {
+    diag.add(f.at(), f.path, "all is not supported yet; use host");
+  } else if (mode) {
+    config.namespaces = *mode;
+  }
+}
+
+Config parse_root(const YAML::Node& root, Diagnostics& diag) {
+  Config config;
+  const Fields fields = read_map(root, "", {"interval", "namespaces", "ports"}, diag);
+  if (const Field* f = find(fields, "interval")) parse_interval(*f, config, diag);
+  if (const Field* f = find(fields, "namespaces")) parse_namespaces(*f, config, diag);
+  if (const Field* f = find(fields, "ports")) {
+    parse_ports(*f, config, diag);
+  } else {
+    diag.add(position_of(root.Mark()), "ports",
+             "missing; nothing to watch (add a list of port entries)");
+  }
+  return config;
+}
+
+// Checks the document's shape, then its content; errors land in `diag`.
+Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& diag) {
+  if (documents.empty() || documents.front().IsNull()) {
+    diag.add({1, 1}, "", "the config is empty; expected a map with a 'ports' list");
+    return {};
+  }
+  if (documents.size() > 1) {
+    diag.add(position_of(documents[1].Mark()), "", "more than one YAML document; expected one");
+  }
+  const YAML::Node& root = documents.front();
+  if (!root.IsMap()) {
+    diag.add(position_of(root.Mark()), "",
+             "expected a map at the top level, got " + describe(root));
+    return {};
+  }
+  return parse_root(root, diag);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return Error{path + ": cannot read: " + std::generic_category().message(errno)};
+  }
+  std::string text;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), file)) > 0) text.append(buffer.data(), n);
+  const int error = std::ferror(file) != 0 ? errno : 0;
+  std::fclose(file);
+  if (error != 0) return Error{path + ": cannot read: " + std::generic_category().message(error)};
+  return text;
+}
+
+}  // namespace
+
+std::string_view to_string(Expect e) { return name_of(e, kExpectNames); }
+
+std::string_view to_string(NamespaceMode m) { return name_of(m, kNamespaceNames); }
+
+Config default_config() {
+  PortPolicy mao;
+  mao.port = 2908;
+  mao.protocols = {Protocol::kTcp, Protocol::kUdp};
+  mao.expect = Expect::kAbsent;
+  mao.description = "IANA 'mao': no known protocol, nothing should listen here";
+  Config config;
+  config.ports.push_back(std::move(mao));
+  return config;
+}
+
+WatchSet watch_set(const Config& config) {
+  WatchSet set;
+  for (const PortPolicy& policy : config.ports) {
+    for (const Protocol p : policy.protocols) {
+      (p == Protocol::kTcp ? set.tcp : set.udp).push_back(policy.port);
+    }
+  }
+  for (std::vector<std::uint16_t>* ports : {&set.tcp, &set.udp}) {
+    std::sort(ports->begin(), ports->end());
+    ports->erase(std::unique(ports->begin(), ports->end()), ports->end());
+  }
+  return set;
+}
+
+Result<Config> parse_config(std::string_view yaml, std::string_view source_name) {
+  Diagnostics diag(source_name);
+  Config config;
+  try {
+    config = parse_documents(YAML::LoadAll(std::string(yaml)), diag);
+  } catch (const YAML::Exception& e) {
+    diag.add(position_of(e.mark), "invalid YAML", e.msg);
+  }
+  if (!diag.empty()) return Error{diag.str()};
+  return config;
+}
+
+Result<Config> load_config(const std::string& path) {
+  Result<std::string> text = read_file(path);
+  if (!text) return Error{text.error()};
+  return parse_config(*text, path);
+}
+
+}  // namespace port_exporter

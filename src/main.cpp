@@ -1,0 +1,123 @@
+// port_exporter: flags -> wiring -> run. No logic lives here.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <prometheus/text_serializer.h>
+
+#include "cli.h"
+#include "collector_loop.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "owners.h"
+#include "process_metrics.h"
+#include "source_factory.h"
+#include "version.h"
+#include "web.h"
+
+namespace pe = port_exporter;
+
+namespace {
+
+constexpr int kExitConfigError = 2;
+
+pe::Result<pe::Config> load(const pe::Options& options) {
+  if (options.config_file.empty()) return pe::default_config();
+  return pe::load_config(options.config_file);
+}
+
+int check_config(const pe::Options& options) {
+  if (options.config_file.empty()) {
+    std::cerr << "port_exporter: --check-config needs --config.file\n";
+    return kExitConfigError;
+  }
+  auto config = pe::load_config(options.config_file);
+  if (!config) {
+    std::cerr << config.error() << "\n";
+    return kExitConfigError;
+  }
+  std::cout << options.config_file << ": valid, " << config->ports.size()
+            << (config->ports.size() == 1 ? " port" : " ports") << " watched\n";
+  return 0;
+}
+
+int print_once(pe::CollectorLoop& loop, const pe::StateCollectable& state) {
+  const bool ok = loop.collect_once();
+  auto families = state.Collect();
+  for (auto& f : pe::ProcessCollectable().Collect()) families.push_back(std::move(f));
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  std::cout << out.str() << std::flush;
+  return ok ? 0 : 1;
+}
+
+// Waits on the blocked signals: SIGHUP reloads, SIGTERM/SIGINT return.
+void wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop) {
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      pe::log::info("SIGHUP: reloading config");
+      loop.request_reload();
+      continue;
+    }
+    pe::log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    return;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = pe::parse_args(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) {
+    std::cerr << "port_exporter: " << parsed.error() << " (see --help)\n";
+    return kExitConfigError;
+  }
+  const pe::Options& options = *parsed;
+  if (options.show_help) return std::cout << pe::usage(argv[0]), 0;
+  if (options.show_version) return std::cout << pe::version_text(), 0;
+  if (options.check_config) return check_config(options);
+  pe::log::configure(options.log_level, options.log_format);
+
+  auto config = load(options);
+  if (!config) {
+    std::cerr << config.error() << "\n";
+    pe::log::error("invalid config; not starting", {{"file", options.config_file}});
+    return kExitConfigError;
+  }
+
+  // Block the signals before any thread starts, so every thread inherits the mask and only
+  // sigwait() below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto state = std::make_shared<pe::StateCollectable>();
+  pe::CollectorLoop loop(
+      config.value(), [&options] { return load(options); },
+      pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), *state);
+  if (options.once) return print_once(loop, *state);
+
+  auto process = std::make_shared<pe::ProcessCollectable>();
+  pe::WebServer::Settings settings{options.listen_address, options.telemetry_path,
+                                   [&loop] { return loop.ready(); }};
+  auto web = pe::WebServer::start(settings, {state, process});
+  if (!web) {
+    pe::log::error("cannot start the web server", {{"err", web.error()}});
+    return 1;
+  }
+  pe::log::info("listening", {{"address", options.listen_address},
+                              {"telemetry_path", options.telemetry_path},
+                              {"ports", std::to_string(config->ports.size())},
+                              {"version", pe::kVersion}});
+  loop.start();
+  wait_for_signals(signals, loop);
+  loop.stop();
+  return 0;
+}

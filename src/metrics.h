@@ -1,0 +1,53 @@
+// Metrics: the latest published state (snapshot + collection stats) as Prometheus metric
+// families. The Collectable does no I/O and holds no lock longer than a pointer copy.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include "config.h"
+#include "snapshot.h"
+
+namespace port_exporter {
+
+// Where a collection failed: the `source` label of port_exporter_collect_errors_total.
+enum class ErrorSource : std::uint8_t { kNetlink, kProcfs, kOwner };
+inline constexpr std::size_t kErrorSources = 3;
+std::string_view to_string(ErrorSource s);
+
+struct CollectStats {
+  std::uint64_t collections = 0;
+  std::array<std::uint64_t, kErrorSources> errors{};
+  double last_duration_seconds = 0;
+  double last_success_timestamp_seconds = 0;
+  bool config_reload_successful = true;
+  double config_reload_success_timestamp_seconds = 0;
+};
+
+// Everything a scrape shows, published as one immutable value after each collection.
+struct ExporterState {
+  Snapshot snapshot;
+  CollectStats stats;
+};
+
+// Pure: the metric families for a state, in a stable order.
+std::vector<prometheus::MetricFamily> render_metrics(const ExporterState& state);
+
+class StateCollectable : public prometheus::Collectable {
+ public:
+  void publish(std::shared_ptr<const ExporterState> state);
+  std::shared_ptr<const ExporterState> latest() const;
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  mutable std::mutex mutex_;  // guards the pointer only
+  std::shared_ptr<const ExporterState> state_ = std::make_shared<const ExporterState>();
+};
+
+}  // namespace port_exporter

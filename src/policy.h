@@ -1,0 +1,22 @@
+// Policy: a port's expectation applied to the listeners found on it. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "snapshot.h"
+
+namespace port_exporter {
+
+// `listener_processes` holds the owning process name of each listening socket on
+// (policy.port, protocol), one entry per socket ("unknown" when not found).
+//   absent:  every listener is unexpected.
+//   present: nothing listening is missing; a listener whose process is not in
+//            allowed_processes is unexpected (an empty list allows any process; an
+//            unknown owner is never allowed, so a lost owner lookup fails loudly).
+//   any:     nothing is unexpected or missing.
+PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
+                            const std::vector<std::string>& listener_processes);
+
+}  // namespace port_exporter

@@ -1,0 +1,83 @@
+// SocketRecord: one kernel socket as the sources report it. Everything downstream of the
+// sources (snapshot, policy, metrics) works on these value types only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace port_exporter {
+
+enum class Protocol : std::uint8_t { kTcp, kUdp };
+enum class Family : std::uint8_t { kIpv4, kIpv6 };
+
+// Kernel socket states (include/net/tcp_states.h). UDP reuses them: an unconnected UDP
+// socket is kClose, a connected one kEstablished.
+enum class TcpState : std::uint8_t {
+  kEstablished = 1,
+  kSynSent = 2,
+  kSynRecv = 3,
+  kFinWait1 = 4,
+  kFinWait2 = 5,
+  kTimeWait = 6,
+  kClose = 7,
+  kCloseWait = 8,
+  kLastAck = 9,
+  kListen = 10,
+  kClosing = 11,
+  kNewSynRecv = 12,
+};
+
+struct Endpoint {
+  // Network byte order; IPv4 uses the first 4 bytes, the rest are zero.
+  std::array<std::uint8_t, 16> address{};
+  std::uint16_t port = 0;  // host byte order
+
+  friend bool operator==(const Endpoint& a, const Endpoint& b) {
+    return a.address == b.address && a.port == b.port;
+  }
+};
+
+struct SocketRecord {
+  Protocol protocol = Protocol::kTcp;
+  Family family = Family::kIpv4;
+  TcpState state = TcpState::kClose;
+  Endpoint local;
+  Endpoint remote;
+  std::uint64_t inode = 0;
+  std::uint32_t uid = 0;
+
+  friend bool operator==(const SocketRecord& a, const SocketRecord& b) {
+    return a.protocol == b.protocol && a.family == b.family && a.state == b.state &&
+           a.local == b.local && a.remote == b.remote && a.inode == b.inode && a.uid == b.uid;
+  }
+};
+
+// A listener as `ss -l` sees it: TCP in LISTEN, UDP bound and not connected.
+inline bool is_listener(const SocketRecord& s) {
+  if (s.protocol == Protocol::kTcp) return s.state == TcpState::kListen;
+  return s.state == TcpState::kClose && s.remote.port == 0;
+}
+
+// The ports to watch, per protocol, sorted and unique.
+struct WatchSet {
+  std::vector<std::uint16_t> tcp;
+  std::vector<std::uint16_t> udp;
+
+  const std::vector<std::uint16_t>& ports(Protocol p) const {
+    return p == Protocol::kTcp ? tcp : udp;
+  }
+  bool empty() const { return tcp.empty() && udp.empty(); }
+};
+
+std::string_view to_string(Protocol p);
+std::string_view to_string(Family f);
+// Lower snake case label value ("established", "syn_sent", ...); kNewSynRecv maps to
+// "syn_recv" as ss does.
+std::string_view to_string(TcpState s);
+// "0.0.0.0", "::", "127.0.0.1", "::ffff:1.2.3.4" (inet_ntop formatting).
+std::string format_address(Family f, const std::array<std::uint8_t, 16>& address);
+
+}  // namespace port_exporter

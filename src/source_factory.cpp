@@ -1,0 +1,17 @@
+#include "source_factory.h"
+
+#include "log.h"
+#include "netlink_source.h"
+#include "procfs_source.h"
+
+namespace port_exporter {
+
+std::unique_ptr<SocketSource> open_socket_source(const std::string& procfs_root) {
+  auto netlink = NetlinkSource::open();
+  if (netlink) return std::move(netlink).value();
+  log::warn("netlink sock_diag unavailable; falling back to /proc/net",
+            {{"err", netlink.error()}, {"procfs", procfs_root}});
+  return std::make_unique<ProcfsSource>(procfs_root);
+}
+
+}  // namespace port_exporter

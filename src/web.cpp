@@ -1,0 +1,132 @@
+#include "web.h"
+
+#include <CivetServer.h>
+#include <civetweb.h>
+#include <netdb.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "log.h"
+
+namespace port_exporter {
+
+namespace {
+
+// The live server, for the request hook. Set after the server is built, cleared before it
+// is destroyed; the hook only reads it.
+std::atomic<const WebServer*> g_server{nullptr};
+
+int reply(mg_connection* conn, int status, const char* content_type, const std::string& body) {
+  const char* reason = status == 200 ? "OK" : "Service Unavailable";
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n\r\n",
+            status, reason, content_type, body.size());
+  const mg_request_info* request = mg_get_request_info(conn);
+  if (std::strcmp(request->request_method, "HEAD") != 0) mg_write(conn, body.data(), body.size());
+  return status;
+}
+
+std::string landing_page(const std::string& telemetry_path) {
+  return "<!DOCTYPE html>\n<html><head><title>port_exporter</title></head><body>\n"
+         "<h1>port_exporter</h1>\n"
+         "<p>Counts listeners and connections on watched ports.</p>\n"
+         "<ul><li><a href=\"" + telemetry_path + "\">Metrics</a></li>\n"
+         "<li><a href=\"/-/healthy\">Health</a></li>\n"
+         "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n</body></html>\n";
+}
+
+// Returns non-zero when it answered the request itself.
+int handle_request(mg_connection* conn) {
+  const WebServer* server = g_server.load();
+  if (server == nullptr) return 0;
+  const mg_request_info* request = mg_get_request_info(conn);
+  const std::string uri = request->local_uri ? request->local_uri : "";
+  if (uri == "/") {
+    return reply(conn, 200, "text/html; charset=utf-8",
+                 landing_page(server->settings().telemetry_path));
+  }
+  if (uri == "/-/healthy") return reply(conn, 200, "text/plain; charset=utf-8", "Healthy\n");
+  if (uri == "/-/ready") {
+    const bool ready = server->settings().ready && server->settings().ready();
+    return ready ? reply(conn, 200, "text/plain; charset=utf-8", "Ready\n")
+                 : reply(conn, 503, "text/plain; charset=utf-8",
+                         "Not ready: no successful collection yet\n");
+  }
+  return 0;
+}
+
+Result<std::string> resolve_host(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    return Error{"cannot resolve \"" + host + "\": " + gai_strerror(rc)};
+  }
+  char text[NI_MAXHOST] = {};
+  const int rc = getnameinfo(found->ai_addr, found->ai_addrlen, text, sizeof text, nullptr, 0,
+                             NI_NUMERICHOST);
+  const bool v6 = found->ai_family == AF_INET6;
+  freeaddrinfo(found);
+  if (rc != 0) return Error{"cannot resolve \"" + host + "\": " + gai_strerror(rc)};
+  return v6 ? "[" + std::string(text) + "]" : std::string(text);
+}
+
+}  // namespace
+
+Result<std::string> civetweb_listening_port(const std::string& listen_address) {
+  const auto colon = listen_address.rfind(':');
+  const std::string bad = "invalid --web.listen-address \"" + listen_address +
+                          "\": want [HOST]:PORT, e.g. :12908 or 127.0.0.1:12908";
+  if (colon == std::string::npos) return Error{bad};
+  std::string host = listen_address.substr(0, colon);
+  const std::string port = listen_address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
+    return Error{bad};
+  }
+  if (host.empty()) {
+    // "+port" listens on IPv4 and IPv6 where civetweb was built with IPv6.
+    return (mg_check_feature(MG_FEATURES_IPV6) ? "+" : "") + port;
+  }
+  if (host.front() == '[') {
+    if (host.back() != ']') return Error{bad};
+    host = host.substr(1, host.size() - 2);
+  }
+  auto numeric = resolve_host(host);
+  if (!numeric) return Error{"invalid --web.listen-address: " + numeric.error()};
+  return *numeric + ":" + port;
+}
+
+Result<std::unique_ptr<WebServer>> WebServer::start(
+    Settings settings, const std::vector<std::weak_ptr<prometheus::Collectable>>& collectables) {
+  auto ports = civetweb_listening_port(settings.listen_address);
+  if (!ports) return Error{ports.error()};
+  std::unique_ptr<WebServer> server(new WebServer(std::move(settings)));
+  static CivetCallbacks callbacks;
+  callbacks.begin_request = handle_request;
+  // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md); a keep-alive client holds
+  // a worker thread, so keep a few spare.
+  std::vector<std::string> options = {"listening_ports", *ports,        "num_threads", "8",
+                                      "enable_keep_alive", "yes",       "tcp_nodelay", "1",
+                                      "request_timeout_ms", "10000"};
+  try {
+    server->exposer_ = std::make_unique<prometheus::Exposer>(options, &callbacks);
+  } catch (const std::exception& e) {
+    return Error{"cannot listen on " + server->settings_.listen_address + ": " + e.what()};
+  }
+  for (const auto& c : collectables) {
+    server->exposer_->RegisterCollectable(c, server->settings_.telemetry_path);
+  }
+  g_server = server.get();
+  return server;
+}
+
+WebServer::~WebServer() {
+  g_server = nullptr;
+  exposer_.reset();
+}
+
+}  // namespace port_exporter

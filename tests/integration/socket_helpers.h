@@ -1,0 +1,229 @@
+// Test helpers: real TCP/UDP sockets on loopback (RAII, port 0 -> a free port) and `ss` run
+// with a port filter, so integration tests compare the exporter with ss on the same sockets.
+// Failures throw std::runtime_error naming the call: gtest reports them as test failures.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "socket.h"
+
+namespace port_exporter::test {
+
+struct SocketOptions {
+  bool v6only = false;     // IPV6_V6ONLY; false leaves an IPv6 wildcard socket dual-stack
+  bool reuseport = false;  // SO_REUSEPORT: several listeners sharing one port
+};
+
+[[noreturn]] inline void throw_errno(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::generic_category().message(errno));
+}
+
+// An owned socket descriptor.
+class TestSocket {
+ public:
+  TestSocket() = default;
+  explicit TestSocket(int fd) : fd_(fd) {}
+  ~TestSocket() { close(); }
+  TestSocket(TestSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  TestSocket& operator=(TestSocket&& other) noexcept {
+    if (this != &other) {
+      close();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  TestSocket(const TestSocket&) = delete;
+  TestSocket& operator=(const TestSocket&) = delete;
+
+  int fd() const { return fd_; }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Host byte order, as the kernel assigned it for port 0.
+  std::uint16_t local_port() const {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      throw_errno("getsockname");
+    }
+    if (address.ss_family == AF_INET) {
+      return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+    }
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  }
+
+  // The socket inode, as sock_diag, /proc/net and /proc/<pid>/fd report it.
+  std::uint64_t inode() const {
+    struct stat status {};
+    if (fstat(fd_, &status) != 0) throw_errno("fstat");
+    return status.st_ino;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A numeric IPv4 or IPv6 address and a port as a sockaddr.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t size = 0;
+  int family() const { return storage.ss_family; }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+inline SocketAddress make_address(const std::string& address, std::uint16_t port) {
+  SocketAddress result;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&result.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&result.storage);
+  if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    result.size = sizeof *v4;
+  } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    result.size = sizeof *v6;
+  } else {
+    throw std::runtime_error("not a numeric address: " + address);
+  }
+  return result;
+}
+
+inline TestSocket open_socket(Protocol protocol, int family) {
+  const int type = protocol == Protocol::kTcp ? SOCK_STREAM : SOCK_DGRAM;
+  TestSocket socket_fd(::socket(family, type | SOCK_CLOEXEC, 0));
+  if (socket_fd.fd() < 0) throw_errno("socket");
+  return socket_fd;
+}
+
+inline void set_flag(const TestSocket& s, int level, int option, const char* name) {
+  const int one = 1;
+  if (setsockopt(s.fd(), level, option, &one, sizeof one) != 0) throw_errno(name);
+}
+
+// TCP: bound and listening. UDP: bound, not connected. Port 0 picks a free port: read it
+// back with local_port() and bind more sockets to it.
+inline TestSocket open_listener(Protocol protocol, const std::string& address,
+                                std::uint16_t port = 0, SocketOptions options = {}) {
+  const SocketAddress where = make_address(address, port);
+  TestSocket s = open_socket(protocol, where.family());
+  if (where.family() == AF_INET6) {
+    const int v6only = options.v6only ? 1 : 0;
+    if (setsockopt(s.fd(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0) {
+      throw_errno("setsockopt(IPV6_V6ONLY)");
+    }
+  }
+  if (options.reuseport) set_flag(s, SOL_SOCKET, SO_REUSEPORT, "setsockopt(SO_REUSEPORT)");
+  if (bind(s.fd(), where.get(), where.size) != 0) {
+    throw_errno("bind " + address + ":" + std::to_string(port));
+  }
+  if (protocol == Protocol::kTcp && listen(s.fd(), 64) != 0) throw_errno("listen");
+  return s;
+}
+
+// TCP: connected (the handshake completes in the kernel, before any accept). UDP: a
+// connected socket (peer fixed, state established).
+inline TestSocket open_connection(Protocol protocol, const std::string& address,
+                                  std::uint16_t port) {
+  const SocketAddress where = make_address(address, port);
+  TestSocket s = open_socket(protocol, where.family());
+  if (connect(s.fd(), where.get(), where.size) != 0) {
+    throw_errno("connect " + address + ":" + std::to_string(port));
+  }
+  return s;
+}
+
+inline TestSocket accept_connection(const TestSocket& listener) {
+  TestSocket s(accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (s.fd() < 0) throw_errno("accept");
+  return s;
+}
+
+// Both ends of an established TCP connection: `client` has the listener's port as its
+// remote port (outbound), `server` has it as its local port (inbound).
+struct TcpConnection {
+  TestSocket client;
+  TestSocket server;
+};
+
+inline TcpConnection connect_tcp(const TestSocket& listener, const std::string& address) {
+  TcpConnection c;
+  c.client = open_connection(Protocol::kTcp, address, listener.local_port());
+  c.server = accept_connection(listener);
+  return c;
+}
+
+// "( sport = :P or dport = :P or ... )": what the exporter watches, in ss filter syntax.
+inline std::string ss_port_filter(const std::vector<std::uint16_t>& ports) {
+  std::string filter = "(";
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const std::string port = std::to_string(ports[i]);
+    filter += (i == 0 ? " " : " or ") + ("sport = :" + port + " or dport = :" + port);
+  }
+  return filter + " )";
+}
+
+// The lines of `ss -H -n <options> '<filter>'`, e.g. run_ss("-t -a -4", ss_port_filter(p)).
+// Select one protocol per call so the first column is the state. -a includes listeners.
+inline std::vector<std::string> run_ss(const std::string& options, const std::string& filter) {
+  const std::string command = "ss -H -n " + options + " '" + filter + "'";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw_errno("popen " + command);
+  std::vector<std::string> lines;
+  std::string line;
+  for (int c = fgetc(pipe); c != EOF; c = fgetc(pipe)) {
+    if (c != '\n') {
+      line.push_back(static_cast<char>(c));
+    } else if (!line.empty()) {
+      lines.push_back(std::exchange(line, {}));
+    }
+  }
+  if (!line.empty()) lines.push_back(line);
+  const int status = pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("`" + command + "` failed (its stderr is in the test log)");
+  }
+  return lines;
+}
+
+inline std::size_t count_ss(const std::string& options, const std::string& filter) {
+  return run_ss(options, filter).size();
+}
+
+// ss's State column for a kernel state ("LISTEN", "ESTAB", "UNCONN" for close, ...).
+inline std::string_view ss_state_name(TcpState state) {
+  switch (state) {
+    case TcpState::kEstablished: return "ESTAB";
+    case TcpState::kSynSent: return "SYN-SENT";
+    case TcpState::kSynRecv: return "SYN-RECV";
+    case TcpState::kFinWait1: return "FIN-WAIT-1";
+    case TcpState::kFinWait2: return "FIN-WAIT-2";
+    case TcpState::kTimeWait: return "TIME-WAIT";
+    case TcpState::kClose: return "UNCONN";
+    case TcpState::kCloseWait: return "CLOSE-WAIT";
+    case TcpState::kLastAck: return "LAST-ACK";
+    case TcpState::kListen: return "LISTEN";
+    case TcpState::kClosing: return "CLOSING";
+    case TcpState::kNewSynRecv: return "SYN-RECV";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace port_exporter::test

@@ -1,0 +1,171 @@
+#include "snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "records.h"
+
+namespace port_exporter {
+namespace {
+
+using testing::connection;
+using testing::tcp_listener;
+using testing::udp_bound;
+
+Config config_for(std::uint16_t port, Expect expect = Expect::kAbsent,
+                  std::vector<Protocol> protocols = {Protocol::kTcp, Protocol::kUdp}) {
+  Config c;
+  PortPolicy p;
+  p.port = port;
+  p.protocols = std::move(protocols);
+  p.expect = expect;
+  p.description = "test";
+  c.ports.push_back(p);
+  return c;
+}
+
+std::uint64_t listeners(const Snapshot& s, std::uint16_t port, Protocol protocol,
+                        Family family) {
+  for (const auto& c : s.listeners) {
+    if (c.port == port && c.protocol == protocol && c.family == family) return c.count;
+  }
+  ADD_FAILURE() << "no listener series for port " << port;
+  return 0;
+}
+
+std::uint64_t connections(const Snapshot& s, std::uint16_t port, Protocol protocol,
+                          Family family, Direction direction, TcpState state) {
+  for (const auto& c : s.connections) {
+    if (c.port == port && c.protocol == protocol && c.family == family &&
+        c.direction == direction && c.state == state) {
+      return c.count;
+    }
+  }
+  ADD_FAILURE() << "no connection series for port " << port << " state "
+                << to_string(state);
+  return 0;
+}
+
+TEST(SnapshotTest, ExposesEveryConfiguredCombinationWithZeros) {
+  const Snapshot s = build_snapshot(config_for(2908), {}, {});
+  // tcp and udp, each ipv4 and ipv6.
+  ASSERT_EQ(s.listeners.size(), 4u);
+  for (const auto& c : s.listeners) EXPECT_EQ(c.count, 0u);
+  // tcp: 2 families x 2 directions x 10 states; udp: 2 x 2 x established.
+  EXPECT_EQ(s.connections.size(), 40u + 4u);
+  ASSERT_EQ(s.verdicts.size(), 2u);
+  EXPECT_EQ(s.verdicts[0].unexpected, 0u);
+  EXPECT_EQ(s.verdicts[0].missing, 0u);
+  EXPECT_TRUE(s.listener_info.empty());
+}
+
+TEST(SnapshotTest, CountsListenersPerFamily) {
+  const Snapshot s = build_snapshot(config_for(2908),
+                                    {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 11),
+                                     tcp_listener(Family::kIpv6, "::", 2908, 12),
+                                     udp_bound(Family::kIpv4, "127.0.0.1", 2908, 13)},
+                                    {});
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 1u);
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv6), 1u);
+  EXPECT_EQ(listeners(s, 2908, Protocol::kUdp, Family::kIpv4), 1u);
+  EXPECT_EQ(listeners(s, 2908, Protocol::kUdp, Family::kIpv6), 0u);
+}
+
+TEST(SnapshotTest, CountsDualStackListenerOnceAsIpv6) {
+  const Snapshot s =
+      build_snapshot(config_for(2908), {tcp_listener(Family::kIpv6, "::", 2908, 7)}, {});
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 0u);
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv6), 1u);
+}
+
+TEST(SnapshotTest, CountsEachSocketOfAReuseportGroupButOneInfoSeries) {
+  const Snapshot s = build_snapshot(config_for(2908),
+                                    {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 21),
+                                     tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 22)},
+                                    {{21, {42, "nginx"}}, {22, {42, "nginx"}}});
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 2u);
+  ASSERT_EQ(s.listener_info.size(), 1u);
+  EXPECT_EQ(s.listener_info[0].pid, 42);
+  EXPECT_EQ(s.verdicts[0].unexpected, 2u);
+}
+
+TEST(SnapshotTest, LoopbackConnectionIsOneInboundAndOneOutbound) {
+  const Snapshot s = build_snapshot(
+      config_for(2908),
+      {connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2908, 40000),
+       connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 40000, 2908)},
+      {});
+  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound,
+                        TcpState::kEstablished),
+            1u);
+  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kOutbound,
+                        TcpState::kEstablished),
+            1u);
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 0u);
+}
+
+TEST(SnapshotTest, CountsConnectionStatesAndMapsNewSynRecvToSynRecv) {
+  const Snapshot s = build_snapshot(
+      config_for(2908),
+      {connection(Protocol::kTcp, Family::kIpv6, TcpState::kTimeWait, 2908, 40001),
+       connection(Protocol::kTcp, Family::kIpv6, TcpState::kNewSynRecv, 2908, 40002),
+       connection(Protocol::kTcp, Family::kIpv6, TcpState::kCloseWait, 40003, 2908)},
+      {});
+  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kInbound,
+                        TcpState::kTimeWait),
+            1u);
+  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kInbound,
+                        TcpState::kSynRecv),
+            1u);
+  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kOutbound,
+                        TcpState::kCloseWait),
+            1u);
+}
+
+TEST(SnapshotTest, ConnectedUdpSocketIsAnEstablishedConnectionNotAListener) {
+  const Snapshot s = build_snapshot(
+      config_for(2908),
+      {connection(Protocol::kUdp, Family::kIpv4, TcpState::kEstablished, 2908, 5353)}, {});
+  EXPECT_EQ(listeners(s, 2908, Protocol::kUdp, Family::kIpv4), 0u);
+  EXPECT_EQ(connections(s, 2908, Protocol::kUdp, Family::kIpv4, Direction::kInbound,
+                        TcpState::kEstablished),
+            1u);
+}
+
+TEST(SnapshotTest, IgnoresUnwatchedPortsAndUnwatchedProtocols) {
+  const Snapshot s = build_snapshot(config_for(2908, Expect::kAbsent, {Protocol::kTcp}),
+                                    {tcp_listener(Family::kIpv4, "0.0.0.0", 22, 1),
+                                     udp_bound(Family::kIpv4, "0.0.0.0", 2908, 2)},
+                                    {});
+  ASSERT_EQ(s.listeners.size(), 2u);  // tcp only
+  for (const auto& c : s.listeners) EXPECT_EQ(c.count, 0u);
+  EXPECT_TRUE(s.listener_info.empty());
+  ASSERT_EQ(s.verdicts.size(), 1u);
+  EXPECT_EQ(s.verdicts[0].unexpected, 0u);
+}
+
+TEST(SnapshotTest, ListenerInfoCarriesAddressUidAndOwner) {
+  const Snapshot s =
+      build_snapshot(config_for(2908),
+                     {tcp_listener(Family::kIpv4, "127.0.0.1", 2908, 31, 0),
+                      tcp_listener(Family::kIpv6, "::1", 2908, 32, 1000)},
+                     {{31, {1234, "python3"}}});
+  ASSERT_EQ(s.listener_info.size(), 2u);
+  EXPECT_EQ(s.listener_info[0],
+            (ListenerInfo{2908, Protocol::kTcp, Family::kIpv4, "127.0.0.1", 0, 1234, "python3"}));
+  EXPECT_EQ(s.listener_info[1],
+            (ListenerInfo{2908, Protocol::kTcp, Family::kIpv6, "::1", 1000, 0, "unknown"}));
+}
+
+TEST(SnapshotTest, ListenerInodesAreThoseOfWatchedListenersOnly) {
+  const auto inodes = listener_inodes(
+      config_for(2908),
+      {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 9), tcp_listener(Family::kIpv4, "0.0.0.0", 22, 8),
+       udp_bound(Family::kIpv6, "::", 2908, 5), tcp_listener(Family::kIpv6, "::", 2908, 9),
+       connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2908, 1, 77)});
+  EXPECT_EQ(inodes, (std::vector<std::uint64_t>{5, 9}));
+}
+
+}  // namespace
+}  // namespace port_exporter
