@@ -175,15 +175,15 @@ std::optional<E> parse_enum(const Field& f, const std::array<EnumName<E>, N>& na
 
 // A decimal integer with an optional '-', saturated far outside the port range so that
 // overflow reads as "outside the range" rather than "not an integer".
-std::optional<long> parse_integer(std::string_view text) {
+std::optional<std::int64_t> parse_integer(std::string_view text) {
   const bool negative = !text.empty() && text.front() == '-';
   if (negative) text.remove_prefix(1);
   if (text.empty() ||
       !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
-  long value = 0;
-  for (const char c : text) value = std::min(value * 10 + (c - '0'), 1'000'000L);
+  std::int64_t value = 0;
+  for (const char c : text) value = std::min(value * 10 + (c - '0'), std::int64_t{1'000'000});
   return negative ? -value : value;
 }
 
@@ -195,7 +195,7 @@ std::optional<std::uint16_t> parse_port(const Field& f, Diagnostics& diag) {
     diag.add(f.at(), f.path, "expected " + what + ", got the string " + quote(text));
     return std::nullopt;
   }
-  const std::optional<long> number = parse_integer(text);
+  const std::optional<std::int64_t> number = parse_integer(text);
   if (!number) {
     diag.add(f.at(), f.path,
              quote(text) + " is not an integer; expected " + std::string(kPortRange));

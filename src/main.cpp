@@ -1,7 +1,10 @@
 // port_exporter: flags -> wiring -> run. No logic lives here.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -70,6 +73,16 @@ void wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop) {
   }
 }
 
+// civetweb's stop waits out its listener's poll timeout (up to 2 s); SIGTERM must end the
+// process within a second, so a slow stop is cut short: the kernel closes the sockets.
+void stop_web_server(std::unique_ptr<pe::WebServer> web) {
+  auto stopped = std::async(std::launch::async, [&web] { web.reset(); });
+  if (stopped.wait_for(std::chrono::milliseconds(600)) == std::future_status::timeout) {
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,5 +132,6 @@ int main(int argc, char** argv) {
   loop.start();
   wait_for_signals(signals, loop);
   loop.stop();
+  stop_web_server(std::move(web).value());
   return 0;
 }

@@ -108,7 +108,6 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
   }
 }
 
-
 // Dump datagrams are at most 32 KiB (the kernel caps its dump allocation there).
 constexpr std::size_t kReceiveBufferSize = 64 * 1024;
 // NLM_F_DUMP_INTR or ENOBUFS: redo the dump, but not forever.
@@ -208,8 +207,8 @@ std::vector<std::uint8_t> build_diag_request(Protocol protocol, Family family, s
   return out;
 }
 
-Result<DiagBatch> decode_diag_messages(const std::uint8_t* data, std::size_t len,
-                                       Protocol protocol, std::optional<std::uint32_t> seq) {
+Result<DiagBatch> decode_diag_messages(const std::uint8_t* data, std::size_t len, Protocol protocol,
+                                       std::optional<std::uint32_t> seq) {
   DiagBatch batch;
   std::size_t offset = 0;
   while (offset < len && !batch.done) {
@@ -234,7 +233,6 @@ Result<DiagBatch> decode_diag_messages(const std::uint8_t* data, std::size_t len
   }
   return batch;
 }
-
 
 struct NetlinkSource::Reply {
   DiagBatch batch;
@@ -286,8 +284,8 @@ Result<std::vector<SocketRecord>> NetlinkSource::dump_family(
     Protocol protocol, Family family, const std::vector<std::uint8_t>& bytecode) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const std::uint32_t seq = ++seq_;
-    Result<Reply> reply = exchange(build_diag_request(protocol, family, seq, bytecode), seq,
-                                   protocol);
+    Result<Reply> reply =
+        exchange(build_diag_request(protocol, family, seq, bytecode), seq, protocol);
     if (!reply) return Error{dump_name(protocol, family) + reply.error()};
     if (!reply->retry) return std::move(reply.value().batch.records);
   }

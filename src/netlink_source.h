@@ -37,8 +37,7 @@ struct DiagBatch {
 // another sequence number (late replies to an abandoned request) are skipped. Errors:
 // NLMSG_ERROR (text holds the errno), NLMSG_DONE with a negative status, truncated or
 // malformed messages. Sockets of an unknown family or state are skipped.
-Result<DiagBatch> decode_diag_messages(const std::uint8_t* data, std::size_t len,
-                                       Protocol protocol,
+Result<DiagBatch> decode_diag_messages(const std::uint8_t* data, std::size_t len, Protocol protocol,
                                        std::optional<std::uint32_t> seq = std::nullopt);
 
 // Not thread-safe: one collection thread owns it. The netlink socket is opened once and

@@ -5,11 +5,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -210,20 +212,125 @@ inline std::size_t count_ss(const std::string& options, const std::string& filte
 // ss's State column for a kernel state ("LISTEN", "ESTAB", "UNCONN" for close, ...).
 inline std::string_view ss_state_name(TcpState state) {
   switch (state) {
-    case TcpState::kEstablished: return "ESTAB";
-    case TcpState::kSynSent: return "SYN-SENT";
-    case TcpState::kSynRecv: return "SYN-RECV";
-    case TcpState::kFinWait1: return "FIN-WAIT-1";
-    case TcpState::kFinWait2: return "FIN-WAIT-2";
-    case TcpState::kTimeWait: return "TIME-WAIT";
-    case TcpState::kClose: return "UNCONN";
-    case TcpState::kCloseWait: return "CLOSE-WAIT";
-    case TcpState::kLastAck: return "LAST-ACK";
-    case TcpState::kListen: return "LISTEN";
-    case TcpState::kClosing: return "CLOSING";
-    case TcpState::kNewSynRecv: return "SYN-RECV";
+    case TcpState::kEstablished:
+      return "ESTAB";
+    case TcpState::kSynSent:
+      return "SYN-SENT";
+    case TcpState::kSynRecv:
+      return "SYN-RECV";
+    case TcpState::kFinWait1:
+      return "FIN-WAIT-1";
+    case TcpState::kFinWait2:
+      return "FIN-WAIT-2";
+    case TcpState::kTimeWait:
+      return "TIME-WAIT";
+    case TcpState::kClose:
+      return "UNCONN";
+    case TcpState::kCloseWait:
+      return "CLOSE-WAIT";
+    case TcpState::kLastAck:
+      return "LAST-ACK";
+    case TcpState::kListen:
+      return "LISTEN";
+    case TcpState::kClosing:
+      return "CLOSING";
+    case TcpState::kNewSynRecv:
+      return "SYN-RECV";
   }
   return "UNKNOWN";
+}
+
+// Blocks until the peer's FIN arrived on `s` (read returns 0), at most `timeout_ms`.
+inline void wait_for_eof(const TestSocket& s, int timeout_ms = 2000) {
+  pollfd p{s.fd(), POLLIN, 0};
+  char byte;
+  if (poll(&p, 1, timeout_ms) != 1 || read(s.fd(), &byte, 1) != 0) {
+    throw std::runtime_error("no EOF from the peer within " + std::to_string(timeout_ms) + " ms");
+  }
+}
+
+// Every kind of socket the exporter must count, each group on its own fresh port, plus
+// sockets on unwatched ports that no source may return. Ports are sorted, as in WatchSet.
+struct SocketMix {
+  // TCP, watched.
+  TestSocket loopback_listener;                  // 127.0.0.1:tcp_a
+  TcpConnection loopback_connection;             // 127.0.0.1 -> tcp_a: inbound + outbound
+  TcpConnection half_closed;                     // client closed: fin_wait2 + close_wait
+  TestSocket ipv4_listener, ipv6_only_listener;  // 0.0.0.0:tcp_b and [::]:tcp_b V6ONLY
+  TcpConnection ipv6_connection;                 // ::1 -> tcp_b
+  TestSocket dual_stack_listener;                // [::]:tcp_c, counts once, as ipv6
+  TcpConnection mapped_connection;               // 127.0.0.1 -> [::]:tcp_c (::ffff:127.0.0.1)
+  TestSocket reuseport_listeners[2];             // 127.0.0.1:tcp_d SO_REUSEPORT
+  // UDP, watched.
+  TestSocket udp_bound;                            // 127.0.0.1:udp_e
+  TestSocket udp_connected;                        // connected to 127.0.0.1:udp_e
+  TestSocket udp_ipv4_bound, udp_ipv6_only_bound;  // 0.0.0.0:udp_f and [::]:udp_f V6ONLY
+  TestSocket udp_ipv6_connected;                   // connected to [::1]:udp_f
+  TestSocket udp_dual_stack_bound;                 // [::]:udp_g
+  TestSocket udp_reuseport[2];                     // 127.0.0.1:udp_h SO_REUSEPORT
+  // Unwatched.
+  TestSocket unwatched_listener;
+  TcpConnection unwatched_connection;
+  TestSocket unwatched_udp_bound, unwatched_udp_connected;
+
+  std::vector<std::uint16_t> tcp_ports;  // tcp_a..tcp_d
+  std::vector<std::uint16_t> udp_ports;  // udp_e..udp_h
+  std::uint16_t unwatched_tcp_port = 0;
+  std::uint16_t unwatched_udp_port = 0;
+
+  WatchSet watch_set() const { return WatchSet{tcp_ports, udp_ports}; }
+};
+
+inline void open_tcp_part(SocketMix& m) {
+  const SocketOptions v6only{true, false};
+  const SocketOptions reuseport{false, true};
+  m.loopback_listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  m.loopback_connection = connect_tcp(m.loopback_listener, "127.0.0.1");
+  m.half_closed = connect_tcp(m.loopback_listener, "127.0.0.1");
+  m.half_closed.client.close();
+  wait_for_eof(m.half_closed.server);
+  m.ipv4_listener = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t b = m.ipv4_listener.local_port();
+  m.ipv6_only_listener = open_listener(Protocol::kTcp, "::", b, v6only);
+  m.ipv6_connection = connect_tcp(m.ipv6_only_listener, "::1");
+  m.dual_stack_listener = open_listener(Protocol::kTcp, "::");
+  m.mapped_connection = connect_tcp(m.dual_stack_listener, "127.0.0.1");
+  m.reuseport_listeners[0] = open_listener(Protocol::kTcp, "127.0.0.1", 0, reuseport);
+  const std::uint16_t d = m.reuseport_listeners[0].local_port();
+  m.reuseport_listeners[1] = open_listener(Protocol::kTcp, "127.0.0.1", d, reuseport);
+  m.tcp_ports = {m.loopback_listener.local_port(), b, m.dual_stack_listener.local_port(), d};
+}
+
+inline void open_udp_part(SocketMix& m) {
+  const SocketOptions v6only{true, false};
+  const SocketOptions reuseport{false, true};
+  m.udp_bound = open_listener(Protocol::kUdp, "127.0.0.1");
+  const std::uint16_t e = m.udp_bound.local_port();
+  m.udp_connected = open_connection(Protocol::kUdp, "127.0.0.1", e);
+  m.udp_ipv4_bound = open_listener(Protocol::kUdp, "0.0.0.0");
+  const std::uint16_t f = m.udp_ipv4_bound.local_port();
+  m.udp_ipv6_only_bound = open_listener(Protocol::kUdp, "::", f, v6only);
+  m.udp_ipv6_connected = open_connection(Protocol::kUdp, "::1", f);
+  m.udp_dual_stack_bound = open_listener(Protocol::kUdp, "::");
+  m.udp_reuseport[0] = open_listener(Protocol::kUdp, "127.0.0.1", 0, reuseport);
+  const std::uint16_t h = m.udp_reuseport[0].local_port();
+  m.udp_reuseport[1] = open_listener(Protocol::kUdp, "127.0.0.1", h, reuseport);
+  m.udp_ports = {e, f, m.udp_dual_stack_bound.local_port(), h};
+}
+
+inline SocketMix open_socket_mix() {
+  SocketMix m;
+  open_tcp_part(m);
+  open_udp_part(m);
+  m.unwatched_listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  m.unwatched_tcp_port = m.unwatched_listener.local_port();
+  m.unwatched_connection = connect_tcp(m.unwatched_listener, "127.0.0.1");
+  m.unwatched_udp_bound = open_listener(Protocol::kUdp, "127.0.0.1");
+  m.unwatched_udp_port = m.unwatched_udp_bound.local_port();
+  m.unwatched_udp_connected = open_connection(Protocol::kUdp, "127.0.0.1", m.unwatched_udp_port);
+  std::sort(m.tcp_ports.begin(), m.tcp_ports.end());
+  std::sort(m.udp_ports.begin(), m.udp_ports.end());
+  return m;
 }
 
 }  // namespace port_exporter::test

@@ -119,6 +119,15 @@ TEST(ConfigTest, AcceptsFlowStyleEntriesAndNumericDescription) {
   EXPECT_EQ(config.ports[0].description, "404");
 }
 
+TEST(ConfigTest, AcceptsAnchorsAndAliases) {
+  const Config config = parse_ok(
+      "ports:\n"
+      "  - {port: 80, protocols: &web [tcp]}\n"
+      "  - {port: 443, protocols: *web}\n");
+  ASSERT_EQ(config.ports.size(), 2u);
+  EXPECT_EQ(config.ports[1].protocols, std::vector<Protocol>{Protocol::kTcp});
+}
+
 TEST(ConfigTest, AcceptsIntervalAtBothEndsOfItsRange) {
   EXPECT_EQ(parse_ok("interval: 1s\nports: [{port: 1}]").interval, std::chrono::seconds(1));
   EXPECT_EQ(parse_ok("interval: 1h\nports: [{port: 1}]").interval, std::chrono::hours(1));
@@ -256,6 +265,12 @@ TEST(ConfigTest, RejectsDuplicateKeyNamingFirstPosition) {
 TEST(ConfigTest, RejectsDuplicateTopLevelKey) {
   EXPECT_EQ(errors_of("interval: 15s\nports: [{port: 1}]\ninterval: 30s\n"),
             "config.yml:3:1: interval: duplicate key (first at 1:1)");
+}
+
+TEST(ConfigTest, RejectsMergeKeyAsUnknown) {
+  EXPECT_EQ(errors_of("ports:\n  - <<: {expect: any}\n    port: 22\n"),
+            "config.yml:2:5: ports[0].<<: unknown key; allowed keys: port, protocols, expect, "
+            "description, allowed_processes");
 }
 
 TEST(ConfigTest, RejectsNonScalarKey) {

@@ -1,0 +1,176 @@
+// The whole collection path (kernel source -> owners -> snapshot -> metrics -> HTTP) on
+// real loopback sockets, every count compared with `ss` run in the same test.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "collector_loop.h"
+#include "http_client.h"
+#include "metrics.h"
+#include "netlink_source.h"
+#include "snapshot.h"
+#include "socket_helpers.h"
+#include "ss_counts.h"
+#include "web.h"
+
+namespace port_exporter {
+namespace {
+
+using test::connect_tcp;
+using test::open_connection;
+using test::open_listener;
+using test::SocketOptions;
+using test::TestSocket;
+
+Config watching(const std::vector<std::uint16_t>& ports, Expect expect = Expect::kAbsent) {
+  Config config;
+  config.interval = std::chrono::seconds(1);
+  for (std::uint16_t port : ports) {
+    PortPolicy p;
+    p.port = port;
+    p.expect = expect;
+    config.ports.push_back(p);
+  }
+  return config;
+}
+
+std::string own_comm() {
+  std::ifstream in("/proc/self/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+Snapshot collect(const Config& config, OwnerResolver& owners) {
+  auto source = NetlinkSource::open();
+  if (!source) throw std::runtime_error(source.error());
+  auto records = (*source)->dump(watch_set(config));
+  if (!records) throw std::runtime_error(records.error());
+  auto found = owners.resolve(listener_inodes(config, *records));
+  if (!found) throw std::runtime_error(found.error());
+  return build_snapshot(config, *records, *found);
+}
+
+// A mix of every kind of socket the issue names, on free ports chosen by the kernel.
+struct SocketZoo {
+  TestSocket tcp4_any = open_listener(Protocol::kTcp, "0.0.0.0");
+  TestSocket tcp6_any_v6only =
+      open_listener(Protocol::kTcp, "::", tcp4_any.local_port(), SocketOptions{true, false});
+  TestSocket dual_stack = open_listener(Protocol::kTcp, "::");
+  TestSocket reuse_a = open_listener(Protocol::kTcp, "127.0.0.1", 0, SocketOptions{false, true});
+  TestSocket reuse_b = open_listener(Protocol::kTcp, "127.0.0.1", reuse_a.local_port(),
+                                     SocketOptions{false, true});
+  test::TcpConnection v4_conn = connect_tcp(tcp4_any, "127.0.0.1");
+  test::TcpConnection v6_conn = connect_tcp(tcp6_any_v6only, "::1");
+  test::TcpConnection dual_conn_v4 = connect_tcp(dual_stack, "127.0.0.1");
+  TestSocket udp_bound = open_listener(Protocol::kUdp, "127.0.0.1");
+  TestSocket udp6_bound = open_listener(Protocol::kUdp, "::1");
+  TestSocket udp_connected = open_connection(Protocol::kUdp, "127.0.0.1", udp_bound.local_port());
+
+  std::vector<std::uint16_t> ports() const {
+    return {tcp4_any.local_port(), dual_stack.local_port(), reuse_a.local_port(),
+            udp_bound.local_port(), udp6_bound.local_port()};
+  }
+};
+
+TEST(ExporterIntegrationTest, EveryCountEqualsSsOnAMixOfRealSockets) {
+  SocketZoo zoo;
+  const Config config = watching(zoo.ports());
+  OwnerResolver owners("/proc");
+  const Snapshot snapshot = collect(config, owners);
+  const test::SsCounts from_ss = test::count_with_ss(zoo.ports());
+  const test::SsCounts exported = test::counts_of(snapshot);
+  EXPECT_EQ(exported.listeners, from_ss.listeners)
+      << "exported:\n" << test::describe(exported) << "ss:\n" << test::describe(from_ss);
+  EXPECT_EQ(exported.connections, from_ss.connections)
+      << "exported:\n" << test::describe(exported) << "ss:\n" << test::describe(from_ss);
+  // Sanity: the zoo is really there, so equality is not two empty maps.
+  EXPECT_EQ(from_ss.listeners.size(), 6u) << test::describe(from_ss);
+  EXPECT_GE(from_ss.connections.size(), 5u) << test::describe(from_ss);
+}
+
+TEST(ExporterIntegrationTest, DualStackListenerCountsOnceAsIpv6) {
+  SocketZoo zoo;
+  const std::uint16_t port = zoo.dual_stack.local_port();
+  OwnerResolver owners("/proc");
+  const Snapshot snapshot = collect(watching({port}), owners);
+  const test::SsCounts counts = test::counts_of(snapshot);
+  EXPECT_EQ(counts.listeners.count({port, Protocol::kTcp, Family::kIpv4}), 0u);
+  EXPECT_EQ(counts.listeners.at({port, Protocol::kTcp, Family::kIpv6}), 1u);
+  // Its IPv4 client shows up as an IPv6 (v4-mapped) inbound socket, as in ss.
+  EXPECT_EQ(counts.connections.at(
+                {port, Protocol::kTcp, Family::kIpv6, Direction::kInbound, "established"}),
+            1u);
+  EXPECT_EQ(counts.connections.at(
+                {port, Protocol::kTcp, Family::kIpv4, Direction::kOutbound, "established"}),
+            1u);
+}
+
+TEST(ExporterIntegrationTest, ListenerOwnerIsThisProcess) {
+  SocketZoo zoo;
+  OwnerResolver owners("/proc");
+  const Snapshot snapshot = collect(watching(zoo.ports()), owners);
+  ASSERT_FALSE(snapshot.listener_info.empty());
+  for (const ListenerInfo& info : snapshot.listener_info) {
+    EXPECT_EQ(info.pid, getpid()) << info.port << " " << info.address;
+    EXPECT_EQ(info.process, own_comm());
+    EXPECT_EQ(info.uid, getuid());
+  }
+  // 0.0.0.0, :: (v6only), :: (dual), 127.0.0.1 (reuseport pair: one identity), udp x2.
+  EXPECT_EQ(snapshot.listener_info.size(), 6u);
+}
+
+TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {
+  TestSocket listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  const std::uint16_t port = listener.local_port();
+  auto source = NetlinkSource::open();
+  ASSERT_TRUE(source.ok()) << source.error();
+  StateCollectable state;
+  CollectorLoop loop(watching({port}), [] { return Result<Config>(Error{"unused"}); },
+                     std::move(source).value(), OwnerResolver("/proc"), state);
+  ASSERT_TRUE(loop.collect_once());
+  EXPECT_EQ(state.latest()->snapshot.listeners[0].count, 1u);
+  EXPECT_EQ(state.latest()->snapshot.verdicts[0].unexpected, 1u);
+  listener.close();
+  ASSERT_TRUE(loop.collect_once());
+  EXPECT_EQ(state.latest()->snapshot.listeners[0].count, 0u);
+  EXPECT_EQ(state.latest()->snapshot.verdicts[0].unexpected, 0u);
+  EXPECT_EQ(state.latest()->stats.collections, 2u);
+}
+
+TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
+  TestSocket listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  const std::uint16_t port = listener.local_port();
+  auto source = NetlinkSource::open();
+  ASSERT_TRUE(source.ok()) << source.error();
+  auto state = std::make_shared<StateCollectable>();
+  CollectorLoop loop(watching({port}), [] { return Result<Config>(Error{"unused"}); },
+                     std::move(source).value(), OwnerResolver("/proc"), *state);
+  auto web = WebServer::start({"127.0.0.1:0", "/metrics", [&loop] { return loop.ready(); }},
+                              {state});
+  ASSERT_TRUE(web.ok()) << web.error();
+  const int http_port = (*web)->ports().at(0);
+
+  EXPECT_EQ(testing::http_get(http_port, "/-/healthy").status, 200);
+  EXPECT_EQ(testing::http_get(http_port, "/-/ready").status, 503);
+  ASSERT_TRUE(loop.collect_once());
+  EXPECT_EQ(testing::http_get(http_port, "/-/ready").status, 200);
+
+  const auto metrics = testing::http_get(http_port, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  const std::string p = std::to_string(port);
+  EXPECT_NE(metrics.body.find("port_listeners{port=\"" + p +
+                              "\",protocol=\"tcp\",family=\"ipv4\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("port_unexpected_listeners{port=\"" + p + "\",protocol=\"tcp\"} 1"),
+            std::string::npos);
+  const auto landing = testing::http_get(http_port, "/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_NE(landing.body.find("href=\"/metrics\""), std::string::npos);
+  EXPECT_EQ(testing::http_get(http_port, "/nope").status, 404);
+}
+
+}  // namespace
+}  // namespace port_exporter
