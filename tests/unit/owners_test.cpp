@@ -1,0 +1,137 @@
+// OwnerResolver on a fake procfs tree: <root>/<pid>/fd/<n> symlinks to "socket:[inode]" and
+// <root>/<pid>/comm files, as the kernel lays them out.
+#include "owners.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace port_exporter {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class FakeProcfs {
+ public:
+  FakeProcfs() {
+    char pattern[] = "/tmp/owners_test.XXXXXX";
+    root_ = mkdtemp(pattern);
+    fs::create_directories(root_ / "net");  // non-pid entries are ignored
+    fs::create_directory_symlink(root_ / "100", root_ / "self");
+  }
+  ~FakeProcfs() { fs::remove_all(root_); }
+
+  void add_process(int pid, const std::string& comm) {
+    fs::create_directories(root_ / std::to_string(pid) / "fd");
+    std::ofstream(root_ / std::to_string(pid) / "comm") << comm << "\n";
+  }
+  void add_fd(int pid, int fd, const std::string& target) {
+    fs::create_symlink(target, root_ / std::to_string(pid) / "fd" / std::to_string(fd));
+  }
+  void remove(const fs::path& relative) { fs::remove_all(root_ / relative); }
+  std::string root() const { return root_.string(); }
+
+ private:
+  fs::path root_;
+};
+
+class OwnerResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    procfs_.add_process(100, "nginx");
+    procfs_.add_fd(100, 0, "/dev/null");
+    procfs_.add_fd(100, 3, "socket:[1001]");
+    procfs_.add_fd(100, 4, "socket:[1002]");
+    procfs_.add_process(200, "sshd");
+    procfs_.add_fd(200, 1, "pipe:[77]");
+    procfs_.add_fd(200, 5, "socket:[2001]");
+    procfs_.add_fd(200, 6, "anon_inode:[eventfd]");
+  }
+
+  OwnerMap resolve(const std::vector<std::uint64_t>& inodes) {
+    Result<OwnerMap> owners = resolver_.resolve(inodes);
+    EXPECT_TRUE(owners.ok()) << owners.error();
+    return owners.ok() ? owners.value() : OwnerMap{};
+  }
+
+  FakeProcfs procfs_;
+  OwnerResolver resolver_{procfs_.root()};
+};
+
+TEST_F(OwnerResolverTest, FindsPidAndProcessNameOfEachSocket) {
+  const OwnerMap owners = resolve({1001, 2001, 1002});
+  ASSERT_EQ(owners.size(), 3u);
+  EXPECT_EQ(owners.at(1001).pid, 100);
+  EXPECT_EQ(owners.at(1001).process, "nginx");
+  EXPECT_EQ(owners.at(1002).pid, 100);
+  EXPECT_EQ(owners.at(2001).pid, 200);
+  EXPECT_EQ(owners.at(2001).process, "sshd");
+  EXPECT_EQ(resolver_.walks(), 1u);
+}
+
+TEST_F(OwnerResolverTest, SameOrSmallerSetCostsNoWalk) {
+  resolve({1001, 2001});
+  resolve({2001, 1001});
+  const OwnerMap subset = resolve({2001});
+  resolve({});
+  EXPECT_EQ(resolver_.walks(), 1u);
+  ASSERT_EQ(subset.size(), 1u);
+  EXPECT_EQ(subset.at(2001).process, "sshd");
+}
+
+TEST_F(OwnerResolverTest, NewInodeTriggersAWalk) {
+  resolve({1001});
+  const OwnerMap owners = resolve({1001, 2001});
+  EXPECT_EQ(resolver_.walks(), 2u);
+  EXPECT_EQ(owners.size(), 2u);
+}
+
+TEST_F(OwnerResolverTest, UnknownInodeIsAbsentAndNotSearchedAgain) {
+  EXPECT_THAT(resolve({9999}), IsEmpty());
+  EXPECT_THAT(resolve({9999}), IsEmpty());
+  EXPECT_EQ(resolver_.walks(), 1u);
+  const OwnerMap owners = resolve({9999, 1001});
+  EXPECT_EQ(owners.size(), 1u);
+  EXPECT_EQ(resolver_.walks(), 2u);
+}
+
+TEST_F(OwnerResolverTest, InodeZeroIsNeverSearched) {
+  EXPECT_THAT(resolve({0}), IsEmpty());
+  EXPECT_EQ(resolver_.walks(), 0u);
+}
+
+TEST_F(OwnerResolverTest, VanishedProcessesAreSkipped) {
+  procfs_.add_process(300, "gone");
+  procfs_.remove("300/fd");  // exited between readdir and opening its fd directory
+  procfs_.add_process(400, "racing");
+  procfs_.add_fd(400, 7, "socket:[4001]");
+  procfs_.remove("400/comm");  // exited after its fds were read
+  const OwnerMap owners = resolve({2001, 4001});
+  ASSERT_EQ(owners.size(), 2u);
+  EXPECT_EQ(owners.at(2001).pid, 200);
+  EXPECT_EQ(owners.at(4001).pid, 400);
+  EXPECT_EQ(owners.at(4001).process, "unknown");
+}
+
+TEST_F(OwnerResolverTest, ForgetsInodesNoLongerAskedForAfterAWalk) {
+  resolve({1001});
+  resolve({2001});  // a walk: 1001 is dropped from the cache
+  resolve({1001});
+  EXPECT_EQ(resolver_.walks(), 3u);
+}
+
+TEST(OwnerResolver, MissingProcfsIsAnError) {
+  OwnerResolver resolver("/nonexistent/proc");
+  const Result<OwnerMap> owners = resolver.resolve({1});
+  ASSERT_FALSE(owners.ok());
+  EXPECT_THAT(owners.error(), HasSubstr("cannot open /nonexistent/proc"));
+  EXPECT_TRUE(resolver.resolve({}).ok());  // nothing to look up: no walk, no error
+}
+
+}  // namespace
+}  // namespace port_exporter
