@@ -9,7 +9,7 @@ build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-
        googletest libgtest-dev libgmock-dev git ca-certificates)
 test=("${build[@]}" iproute2 prometheus procps curl)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
-image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs)
+image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)
 
 case "$profile" in
   build) wanted=("${build[@]}") ;;

@@ -125,9 +125,12 @@ int main(int argc, char** argv) {
     pe::log::error("cannot start the web server", {{"err", web.error()}});
     return 1;
   }
+  std::string bound;
+  for (int port : (*web)->ports()) bound += (bound.empty() ? "" : ",") + std::to_string(port);
   pe::log::info("listening", {{"address", options.listen_address},
+                              {"port", bound},
                               {"telemetry_path", options.telemetry_path},
-                              {"ports", std::to_string(config->ports.size())},
+                              {"watched_ports", std::to_string(config->ports.size())},
                               {"version", pe::kVersion}});
   loop.start();
   wait_for_signals(signals, loop);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 #include "policy.h"
 
@@ -32,6 +33,10 @@ std::size_t state_index(Protocol p, TcpState s) {
   return it == states.end() ? states.size() : static_cast<std::size_t>(it - states.begin());
 }
 
+bool slot_before(const Slot& s, std::pair<std::uint16_t, Protocol> key) {
+  return std::make_pair(s.port, s.protocol) < key;
+}
+
 // Lays out every configured combination with a zero count, so absence is a value.
 std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   std::vector<Slot> slots;
@@ -53,18 +58,14 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
       slots.push_back(std::move(slot));
     }
   }
-  std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
-    return std::tie(a.port, a.protocol) < std::tie(b.port, b.protocol);
-  });
+  std::sort(slots.begin(), slots.end(),
+            [](const Slot& a, const Slot& b) { return slot_before(a, {b.port, b.protocol}); });
   return slots;
 }
 
 Slot* find_slot(std::vector<Slot>& slots, std::uint16_t port, Protocol protocol) {
-  const auto it = std::lower_bound(slots.begin(), slots.end(), std::tie(port, protocol),
-                                   [](const Slot& s, const std::tuple<std::uint16_t&,
-                                                                      Protocol&>& key) {
-                                     return std::tie(s.port, s.protocol) < key;
-                                   });
+  const auto it = std::lower_bound(slots.begin(), slots.end(), std::make_pair(port, protocol),
+                                   slot_before);
   if (it == slots.end() || it->port != port || it->protocol != protocol) return nullptr;
   return &*it;
 }

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -120,10 +122,10 @@ inline void set_flag(const TestSocket& s, int level, int option, const char* nam
   if (setsockopt(s.fd(), level, option, &one, sizeof one) != 0) throw_errno(name);
 }
 
-// TCP: bound and listening. UDP: bound, not connected. Port 0 picks a free port: read it
-// back with local_port() and bind more sockets to it.
-inline TestSocket open_listener(Protocol protocol, const std::string& address,
-                                std::uint16_t port = 0, SocketOptions options = {}) {
+// Like open_listener, but a port already in use gives a closed TestSocket (fd -1) instead
+// of an exception.
+inline TestSocket try_open_listener(Protocol protocol, const std::string& address,
+                                    std::uint16_t port, SocketOptions options = {}) {
   const SocketAddress where = make_address(address, port);
   TestSocket s = open_socket(protocol, where.family());
   if (where.family() == AF_INET6) {
@@ -134,10 +136,48 @@ inline TestSocket open_listener(Protocol protocol, const std::string& address,
   }
   if (options.reuseport) set_flag(s, SOL_SOCKET, SO_REUSEPORT, "setsockopt(SO_REUSEPORT)");
   if (bind(s.fd(), where.get(), where.size) != 0) {
+    if (errno == EADDRINUSE) return TestSocket();
     throw_errno("bind " + address + ":" + std::to_string(port));
   }
   if (protocol == Protocol::kTcp && listen(s.fd(), 64) != 0) throw_errno("listen");
   return s;
+}
+
+// TCP: bound and listening. UDP: bound, not connected. Port 0 picks a free port: read it
+// back with local_port(). For several sockets on one port use open_listener_group.
+inline TestSocket open_listener(Protocol protocol, const std::string& address,
+                                std::uint16_t port = 0, SocketOptions options = {}) {
+  TestSocket s = try_open_listener(protocol, address, port, options);
+  if (s.fd() < 0) {
+    errno = EADDRINUSE;
+    throw_errno("bind " + address + ":" + std::to_string(port));
+  }
+  return s;
+}
+
+struct ListenerSpec {
+  std::string address;
+  SocketOptions options;
+};
+
+// Listeners sharing one fresh port, e.g. {{"0.0.0.0"}, {"::", {true, false}}} or an
+// SO_REUSEPORT group. The first gets a port from the kernel, the others bind to it; when
+// one cannot (the port is taken in the other family, or by a TIME_WAIT socket of an earlier
+// test) all are closed and another port is tried.
+inline std::vector<TestSocket> open_listener_group(Protocol protocol,
+                                                   const std::vector<ListenerSpec>& specs) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::vector<TestSocket> group;
+    group.push_back(open_listener(protocol, specs.at(0).address, 0, specs.at(0).options));
+    const std::uint16_t port = group.front().local_port();
+    for (std::size_t i = 1; i < specs.size(); ++i) {
+      group.push_back(try_open_listener(protocol, specs[i].address, port, specs[i].options));
+      if (group.back().fd() < 0) break;
+    }
+    if (group.back().fd() >= 0) return group;
+  }
+  throw std::runtime_error("no port free for a group of " + std::to_string(specs.size()) +
+                           " listeners after 50 attempts");
 }
 
 // TCP: connected (the handshake completes in the kernel, before any accept). UDP: a
@@ -249,13 +289,29 @@ inline void wait_for_eof(const TestSocket& s, int timeout_ms = 2000) {
   }
 }
 
+// Blocks until the TCP socket `s` is in `state` (TCP_INFO), at most `timeout_ms`: state
+// changes driven by the peer (an ACK) can lag behind what the test did.
+inline void wait_for_tcp_state(const TestSocket& s, TcpState state, int timeout_ms = 2000) {
+  for (int waited = 0; waited <= timeout_ms; ++waited) {
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    if (getsockopt(s.fd(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) {
+      throw_errno("getsockopt(TCP_INFO)");
+    }
+    if (info.tcpi_state == static_cast<std::uint8_t>(state)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  throw std::runtime_error("TCP socket not in state " + std::string(to_string(state)) + " within " +
+                           std::to_string(timeout_ms) + " ms");
+}
+
 // Every kind of socket the exporter must count, each group on its own fresh port, plus
 // sockets on unwatched ports that no source may return. Ports are sorted, as in WatchSet.
 struct SocketMix {
   // TCP, watched.
   TestSocket loopback_listener;                  // 127.0.0.1:tcp_a
   TcpConnection loopback_connection;             // 127.0.0.1 -> tcp_a: inbound + outbound
-  TcpConnection half_closed;                     // client closed: fin_wait2 + close_wait
+  TcpConnection half_closed;                     // client shut down writing: fin_wait2 + close_wait
   TestSocket ipv4_listener, ipv6_only_listener;  // 0.0.0.0:tcp_b and [::]:tcp_b V6ONLY
   TcpConnection ipv6_connection;                 // ::1 -> tcp_b
   TestSocket dual_stack_listener;                // [::]:tcp_c, counts once, as ipv6
@@ -287,18 +343,21 @@ inline void open_tcp_part(SocketMix& m) {
   m.loopback_listener = open_listener(Protocol::kTcp, "127.0.0.1");
   m.loopback_connection = connect_tcp(m.loopback_listener, "127.0.0.1");
   m.half_closed = connect_tcp(m.loopback_listener, "127.0.0.1");
-  m.half_closed.client.close();
+  if (shutdown(m.half_closed.client.fd(), SHUT_WR) != 0) throw_errno("shutdown");
   wait_for_eof(m.half_closed.server);
-  m.ipv4_listener = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t b = m.ipv4_listener.local_port();
-  m.ipv6_only_listener = open_listener(Protocol::kTcp, "::", b, v6only);
+  wait_for_tcp_state(m.half_closed.client, TcpState::kFinWait2);
+  std::vector<TestSocket> pair =
+      open_listener_group(Protocol::kTcp, {{"0.0.0.0", {}}, {"::", v6only}});
+  m.ipv4_listener = std::move(pair[0]);
+  m.ipv6_only_listener = std::move(pair[1]);
   m.ipv6_connection = connect_tcp(m.ipv6_only_listener, "::1");
   m.dual_stack_listener = open_listener(Protocol::kTcp, "::");
   m.mapped_connection = connect_tcp(m.dual_stack_listener, "127.0.0.1");
-  m.reuseport_listeners[0] = open_listener(Protocol::kTcp, "127.0.0.1", 0, reuseport);
-  const std::uint16_t d = m.reuseport_listeners[0].local_port();
-  m.reuseport_listeners[1] = open_listener(Protocol::kTcp, "127.0.0.1", d, reuseport);
-  m.tcp_ports = {m.loopback_listener.local_port(), b, m.dual_stack_listener.local_port(), d};
+  pair = open_listener_group(Protocol::kTcp, {{"127.0.0.1", reuseport}, {"127.0.0.1", reuseport}});
+  m.reuseport_listeners[0] = std::move(pair[0]);
+  m.reuseport_listeners[1] = std::move(pair[1]);
+  m.tcp_ports = {m.loopback_listener.local_port(), m.ipv4_listener.local_port(),
+                 m.dual_stack_listener.local_port(), m.reuseport_listeners[0].local_port()};
 }
 
 inline void open_udp_part(SocketMix& m) {
@@ -307,15 +366,17 @@ inline void open_udp_part(SocketMix& m) {
   m.udp_bound = open_listener(Protocol::kUdp, "127.0.0.1");
   const std::uint16_t e = m.udp_bound.local_port();
   m.udp_connected = open_connection(Protocol::kUdp, "127.0.0.1", e);
-  m.udp_ipv4_bound = open_listener(Protocol::kUdp, "0.0.0.0");
+  std::vector<TestSocket> pair =
+      open_listener_group(Protocol::kUdp, {{"0.0.0.0", {}}, {"::", v6only}});
+  m.udp_ipv4_bound = std::move(pair[0]);
+  m.udp_ipv6_only_bound = std::move(pair[1]);
   const std::uint16_t f = m.udp_ipv4_bound.local_port();
-  m.udp_ipv6_only_bound = open_listener(Protocol::kUdp, "::", f, v6only);
   m.udp_ipv6_connected = open_connection(Protocol::kUdp, "::1", f);
   m.udp_dual_stack_bound = open_listener(Protocol::kUdp, "::");
-  m.udp_reuseport[0] = open_listener(Protocol::kUdp, "127.0.0.1", 0, reuseport);
-  const std::uint16_t h = m.udp_reuseport[0].local_port();
-  m.udp_reuseport[1] = open_listener(Protocol::kUdp, "127.0.0.1", h, reuseport);
-  m.udp_ports = {e, f, m.udp_dual_stack_bound.local_port(), h};
+  pair = open_listener_group(Protocol::kUdp, {{"127.0.0.1", reuseport}, {"127.0.0.1", reuseport}});
+  m.udp_reuseport[0] = std::move(pair[0]);
+  m.udp_reuseport[1] = std::move(pair[1]);
+  m.udp_ports = {e, f, m.udp_dual_stack_bound.local_port(), m.udp_reuseport[0].local_port()};
 }
 
 inline SocketMix open_socket_mix() {

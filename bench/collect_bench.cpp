@@ -1,0 +1,322 @@
+// collect_bench: the exporter's collection path in-process, with Google Benchmark, on
+// whatever sockets the host has (bench/run.sh opens them). Besides Google Benchmark's own
+// flags it takes:
+//   --config=PATH         config of the collection (default: the built-in one)
+//   --scrape-config=PATH  config of the scrape benchmark (default: --config)
+//   --procfs=PATH         procfs root (default /proc)
+//   --results=PATH        appends one line per benchmark: name, median real time and CPU
+//                         time (in the benchmark's unit), the unit, then key=value counters
+//                         (medians when repeated)
+#include <benchmark/benchmark.h>
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <prometheus/text_serializer.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "netlink_source.h"
+#include "owners.h"
+#include "procfs_source.h"
+#include "snapshot.h"
+
+namespace pe = port_exporter;
+
+namespace {
+
+struct Flags {
+  std::string config;
+  std::string scrape_config;
+  std::string procfs = "/proc";
+  std::string results;
+};
+Flags g_flags;
+
+pe::Config load_or_die(const std::string& path) {
+  if (path.empty()) return pe::default_config();
+  auto config = pe::load_config(path);
+  if (!config) {
+    std::cerr << "collect_bench: " << config.error() << "\n";
+    std::exit(2);
+  }
+  return std::move(config).value();
+}
+
+const pe::Config& collect_config() {
+  static const pe::Config config = load_or_die(g_flags.config);
+  return config;
+}
+
+const pe::Config& scrape_config() {
+  static const pe::Config config =
+      load_or_die(g_flags.scrape_config.empty() ? g_flags.config : g_flags.scrape_config);
+  return config;
+}
+
+pe::NetlinkSource& netlink() {
+  static auto source = [] {
+    auto opened = pe::NetlinkSource::open();
+    if (!opened) {
+      std::cerr << "collect_bench: " << opened.error() << "\n";
+      std::exit(1);
+    }
+    return std::move(opened).value();
+  }();
+  return *source;
+}
+
+std::vector<pe::SocketRecord> dump_or_die(const pe::Config& config) {
+  auto records = netlink().dump(pe::watch_set(config));
+  if (!records) {
+    std::cerr << "collect_bench: " << records.error() << "\n";
+    std::exit(1);
+  }
+  return std::move(records).value();
+}
+
+// CPU time of this thread, user and system apart: shows where a collection's time goes
+// (our code runs in user time; the kernel's walk of its socket tables in system time).
+struct ThreadCpu {
+  double user_us = 0;
+  double system_us = 0;
+  static ThreadCpu now() {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + t.tv_usec; };
+    return {us(usage.ru_utime), us(usage.ru_stime)};
+  }
+};
+
+void report_cpu_split(benchmark::State& state, const ThreadCpu& before) {
+  const ThreadCpu after = ThreadCpu::now();
+  const double n = static_cast<double>(state.iterations());
+  state.counters["user_us"] = (after.user_us - before.user_us) / n;
+  state.counters["sys_us"] = (after.system_us - before.system_us) / n;
+}
+
+int count_processes(const std::string& procfs) {
+  DIR* dir = opendir(procfs.c_str());
+  if (dir == nullptr) return 0;
+  int n = 0;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9') ++n;
+  }
+  closedir(dir);
+  return n;
+}
+
+pe::Result<pe::OwnerMap> resolve_or_die(pe::OwnerResolver& owners,
+                                        const std::vector<std::uint64_t>& inodes) {
+  auto found = owners.resolve(inodes);
+  if (!found) {
+    std::cerr << "collect_bench: " << found.error() << "\n";
+    std::exit(1);
+  }
+  return found;
+}
+
+// What one tick of the collection thread does (CollectorLoop::collect_once), plus the
+// rendering a scrape adds: the kernel dump, the owner lookup (cached), the snapshot.
+void BM_Collection(benchmark::State& state) {
+  const pe::Config& config = collect_config();
+  pe::OwnerResolver owners(g_flags.procfs);
+  resolve_or_die(owners, pe::listener_inodes(config, dump_or_die(config)));  // the one walk
+  std::size_t records = 0;
+  const ThreadCpu before = ThreadCpu::now();
+  for (auto _ : state) {
+    auto dumped = netlink().dump(pe::watch_set(config));
+    if (!dumped) {
+      state.SkipWithError(dumped.error().c_str());
+      break;
+    }
+    auto found = owners.resolve(pe::listener_inodes(config, *dumped));
+    pe::ExporterState exporter_state{
+        pe::build_snapshot(config, *dumped, found ? *found : pe::OwnerMap{}), {}};
+    auto families = pe::render_metrics(exporter_state);
+    benchmark::DoNotOptimize(families);
+    records = dumped->size();
+  }
+  report_cpu_split(state, before);
+  state.counters["watched_sockets"] = static_cast<double>(records);
+  state.counters["walks"] = static_cast<double>(owners.walks());
+}
+BENCHMARK(BM_Collection)->Name("collection/full")->Unit(benchmark::kMicrosecond);
+
+// The kernel dump alone: 2 (tcp) or 4 (tcp+udp) filtered sock_diag dumps.
+void BM_NetlinkDump(benchmark::State& state) {
+  const pe::WatchSet watch = pe::watch_set(collect_config());
+  const ThreadCpu before = ThreadCpu::now();
+  for (auto _ : state) {
+    auto dumped = netlink().dump(watch);
+    benchmark::DoNotOptimize(dumped);
+  }
+  report_cpu_split(state, before);
+}
+BENCHMARK(BM_NetlinkDump)->Name("collection/netlink_dump")->Unit(benchmark::kMicrosecond);
+
+// Everything after the dump: our user-space share of a collection.
+void BM_AfterDump(benchmark::State& state) {
+  const pe::Config& config = collect_config();
+  const std::vector<pe::SocketRecord> dumped = dump_or_die(config);
+  pe::OwnerResolver owners(g_flags.procfs);
+  for (auto _ : state) {
+    auto found = owners.resolve(pe::listener_inodes(config, dumped));
+    pe::ExporterState exporter_state{
+        pe::build_snapshot(config, dumped, found ? *found : pe::OwnerMap{}), {}};
+    auto families = pe::render_metrics(exporter_state);
+    benchmark::DoNotOptimize(families);
+  }
+}
+BENCHMARK(BM_AfterDump)->Name("collection/after_dump")->Unit(benchmark::kMicrosecond);
+
+// The /proc/net fallback, as netstat-style tools read it: every line of /proc/net/tcp and
+// tcp6 (and udp, udp6 if watched) formatted by the kernel, parsed, filtered in user space.
+void BM_ProcfsDump(benchmark::State& state) {
+  const pe::WatchSet watch = pe::watch_set(collect_config());
+  pe::ProcfsSource source(g_flags.procfs);
+  const ThreadCpu before = ThreadCpu::now();
+  for (auto _ : state) {
+    auto dumped = source.dump(watch);
+    if (!dumped) {
+      state.SkipWithError(dumped.error().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(dumped);
+  }
+  report_cpu_split(state, before);
+}
+BENCHMARK(BM_ProcfsDump)->Name("procfs/dump")->Unit(benchmark::kMicrosecond);
+
+// What a scrape costs the exporter besides HTTP: render the latest state and serialize.
+void BM_Scrape(benchmark::State& state) {
+  const pe::Config& config = scrape_config();
+  const std::vector<pe::SocketRecord> dumped = dump_or_die(config);
+  pe::OwnerResolver owners(g_flags.procfs);
+  auto found = resolve_or_die(owners, pe::listener_inodes(config, dumped));
+  const pe::ExporterState exporter_state{pe::build_snapshot(config, dumped, *found), {}};
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const auto families = pe::render_metrics(exporter_state);
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, families);
+    bytes = out.str().size();
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_Scrape)->Name("scrape/render_serialize")->Unit(benchmark::kMicrosecond);
+
+// Owner lookup while the set of listeners is unchanged: a cache hit, no walk of /proc.
+void BM_OwnersCached(benchmark::State& state) {
+  const pe::Config& config = collect_config();
+  const std::vector<std::uint64_t> inodes = pe::listener_inodes(config, dump_or_die(config));
+  pe::OwnerResolver owners(g_flags.procfs);
+  resolve_or_die(owners, inodes);  // the first resolve walks once
+  for (auto _ : state) {
+    auto found = owners.resolve(inodes);
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["walks"] = static_cast<double>(owners.walks());
+  state.counters["listeners"] = static_cast<double>(inodes.size());
+}
+BENCHMARK(BM_OwnersCached)->Name("owners/cache_hit")->Unit(benchmark::kMicrosecond);
+
+// A cache miss: a new listener appeared, one walk of /proc/<pid>/fd until it is found.
+void BM_OwnersWalkFound(benchmark::State& state) {
+  const pe::Config& config = collect_config();
+  const std::vector<std::uint64_t> inodes = pe::listener_inodes(config, dump_or_die(config));
+  std::uint64_t walks = 0;
+  for (auto _ : state) {
+    pe::OwnerResolver owners(g_flags.procfs);
+    auto found = resolve_or_die(owners, inodes);
+    benchmark::DoNotOptimize(found);
+    walks += owners.walks();
+  }
+  state.counters["walks_per_iter"] = static_cast<double>(walks) / state.iterations();
+  state.counters["processes"] = count_processes(g_flags.procfs);
+}
+BENCHMARK(BM_OwnersWalkFound)->Name("owners/walk_found")->Unit(benchmark::kMillisecond);
+
+// The bound of a walk: an inode nobody owns (a listener in another network namespace)
+// makes the walk read every fd of every process.
+void BM_OwnersWalkAll(benchmark::State& state) {
+  const std::vector<std::uint64_t> nobody = {~std::uint64_t{0} - 1};
+  for (auto _ : state) {
+    pe::OwnerResolver owners(g_flags.procfs);
+    auto found = resolve_or_die(owners, nobody);
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["processes"] = count_processes(g_flags.procfs);
+}
+BENCHMARK(BM_OwnersWalkAll)->Name("owners/walk_all")->Unit(benchmark::kMillisecond);
+
+// Console output as usual, plus the medians in a line-based file for bench/run.sh.
+class ResultsReporter : public benchmark::ConsoleReporter {
+ public:
+  explicit ResultsReporter(const std::string& path) : out_(path, std::ios::app) {}
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      const bool single = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (!(single || median) || run.error_occurred || !out_) continue;
+      out_ << run.run_name.function_name << ' ' << run.GetAdjustedRealTime() << ' '
+           << run.GetAdjustedCPUTime() << ' ' << benchmark::GetTimeUnitString(run.time_unit);
+      for (const auto& [name, counter] : run.counters) out_ << ' ' << name << '=' << counter.value;
+      out_ << '\n' << std::flush;
+    }
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+// Takes our flags out of argv, so Google Benchmark sees only its own.
+void parse_own_flags(int& argc, char** argv) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&arg](const char* prefix) -> const char* {
+      const std::string p = prefix;
+      return arg.rfind(p, 0) == 0 ? arg.c_str() + p.size() : nullptr;
+    };
+    if (const char* v = value("--config=")) {
+      g_flags.config = v;
+    } else if (const char* v2 = value("--scrape-config=")) {
+      g_flags.scrape_config = v2;
+    } else if (const char* v3 = value("--procfs=")) {
+      g_flags.procfs = v3;
+    } else if (const char* v4 = value("--results=")) {
+      g_flags.results = v4;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  parse_own_flags(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  if (g_flags.results.empty()) {
+    benchmark::RunSpecifiedBenchmarks();
+  } else {
+    ResultsReporter reporter(g_flags.results);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+  }
+  benchmark::Shutdown();
+  return 0;
+}
