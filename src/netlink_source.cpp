@@ -109,7 +109,7 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
 }
 
 // Dump datagrams are at most 32 KiB (the kernel caps its dump allocation there).
-constexpr std::size_t kReceiveBufferSize = 64 * 1024;
+constexpr std::size_t kReceiveBufferSize = std::size_t{64} * 1024;
 // NLM_F_DUMP_INTR or ENOBUFS: redo the dump, but not forever.
 constexpr int kMaxAttempts = 3;
 // The kernel always answers; the timeout only bounds a collection if it does not.
@@ -253,7 +253,7 @@ Result<std::unique_ptr<NetlinkSource>> NetlinkSource::open() {
         source->dump_family(protocol, Family::kIpv4, probe_filter);
     if (!probe) return Error{"netlink sock_diag unavailable: " + probe.error()};
   }
-  return source;
+  return Result<std::unique_ptr<NetlinkSource>>(std::move(source));
 }
 
 NetlinkSource::~NetlinkSource() { close_socket(); }

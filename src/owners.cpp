@@ -118,7 +118,7 @@ Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& inodes
   }
   if (!unknown.empty()) {
     ++walks_;
-    Result<OwnerMap> found = find_owners(procfs_root_, unknown);
+    Result<OwnerMap> found = find_owners(procfs_root_, std::move(unknown));
     if (!found) return Error{"owner lookup: " + found.error()};
     OwnerMap next;  // forget inodes no longer asked for: the cache stays as big as a dump
     for (const std::uint64_t inode : inodes) {

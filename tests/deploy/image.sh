@@ -122,9 +122,10 @@ echo "ok   $want_count"
 metrics=$(curl -fsS "$url/metrics")
 info=$(grep "^port_listener_info{port=\"$watched_port\"" <<<"$metrics" || true)
 echo "     $info"
-grep -q "pid=\"$listener_pid\"" <<<"$info" && grep -q 'process="python3"' <<<"$info" &&
-  grep -q 'uid="1000"' <<<"$info" ||
+if ! grep -q "pid=\"$listener_pid\"" <<<"$info" || ! grep -q 'process="python3"' <<<"$info" ||
+   ! grep -q 'uid="1000"' <<<"$info"; then
   fail "owner lookup: expected pid=\"$listener_pid\" process=\"python3\" uid=\"1000\""
+fi
 echo "ok   owner of another user's listener found with SYS_PTRACE + DAC_READ_SEARCH"
 grep -qx "port_unexpected_listeners{port=\"$watched_port\",protocol=\"tcp\"} 1" <<<"$metrics" ||
   fail "port_unexpected_listeners is not 1"

@@ -82,6 +82,7 @@ patches:
         value: kube-prometheus-stack
 EOF
 kubectl kustomize "$work/overlay" >"$work/overlay.yaml"
+# shellcheck disable=SC2016  # JavaScript template strings, not shell
 node -e '
   const yaml = require(process.argv[1] + "/node_modules/js-yaml");
   const docs = yaml.loadAll(require("fs").readFileSync(process.argv[2], "utf8")).filter(Boolean);
@@ -105,9 +106,11 @@ node "$here/validate-manifests.js" "$work/overlay.yaml" \
 
 step "image tag == project version"
 version=$(sed -n 's/^project(port_exporter VERSION \([0-9.]*\).*/\1/p' "$repo_root/CMakeLists.txt")
-grep -q "image: localhost/port_exporter:$version\$" "$repo_root/deploy/kubernetes/daemonset.yaml" &&
-  echo "ok   localhost/port_exporter:$version" ||
+if grep -q "image: localhost/port_exporter:$version\$" "$repo_root/deploy/kubernetes/daemonset.yaml"; then
+  echo "ok   localhost/port_exporter:$version"
+else
   bad "deploy/kubernetes/daemonset.yaml image tag is not the project version $version"
+fi
 
 [ "$fail" -eq 0 ] || { echo "manifests: FAILED"; exit 1; }
 echo "manifests: all checks passed"

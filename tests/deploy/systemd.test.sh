@@ -29,6 +29,7 @@ else
 fi
 
 # The settings the docs and the capability table rely on, exactly.
+# shellcheck disable=SC2016  # $MAINPID is literal unit-file text
 for setting in \
   'DynamicUser=yes' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
   'PrivateTmp=yes' 'ProtectKernelTunables=yes' 'ProtectKernelModules=yes' \
@@ -37,7 +38,7 @@ for setting in \
   'CapabilityBoundingSet=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' \
   'AmbientCapabilities=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' \
   'ExecReload=/bin/kill -HUP $MAINPID' 'ProtectProc=default' 'ProcSubset=all'; do
-  grep -qxF "$setting" "$unit" && echo "ok   $setting" || bad "missing: $setting"
+  if grep -qxF "$setting" "$unit"; then echo "ok   $setting"; else bad "missing: $setting"; fi
 done
 grep -q -- '--config.file=/etc/port_exporter/port_exporter.yml' "$unit" ||
   bad "ExecStart does not read /etc/port_exporter/port_exporter.yml"

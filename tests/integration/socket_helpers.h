@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -251,33 +253,11 @@ inline std::size_t count_ss(const std::string& options, const std::string& filte
 
 // ss's State column for a kernel state ("LISTEN", "ESTAB", "UNCONN" for close, ...).
 inline std::string_view ss_state_name(TcpState state) {
-  switch (state) {
-    case TcpState::kEstablished:
-      return "ESTAB";
-    case TcpState::kSynSent:
-      return "SYN-SENT";
-    case TcpState::kSynRecv:
-      return "SYN-RECV";
-    case TcpState::kFinWait1:
-      return "FIN-WAIT-1";
-    case TcpState::kFinWait2:
-      return "FIN-WAIT-2";
-    case TcpState::kTimeWait:
-      return "TIME-WAIT";
-    case TcpState::kClose:
-      return "UNCONN";
-    case TcpState::kCloseWait:
-      return "CLOSE-WAIT";
-    case TcpState::kLastAck:
-      return "LAST-ACK";
-    case TcpState::kListen:
-      return "LISTEN";
-    case TcpState::kClosing:
-      return "CLOSING";
-    case TcpState::kNewSynRecv:
-      return "SYN-RECV";
-  }
-  return "UNKNOWN";
+  static constexpr std::string_view kNames[] = {
+      "UNKNOWN", "ESTAB",      "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
+      "UNCONN",  "CLOSE-WAIT", "LAST-ACK", "LISTEN",   "CLOSING",    "SYN-RECV"};
+  const auto index = static_cast<std::size_t>(state);
+  return index < std::size(kNames) ? kNames[index] : "UNKNOWN";
 }
 
 // Blocks until the peer's FIN arrived on `s` (read returns 0), at most `timeout_ms`.

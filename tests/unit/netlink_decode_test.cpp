@@ -1,5 +1,5 @@
 // Netlink request encoding and reply decoding on replies recorded from real sockets
-// (tests/fixtures/netlink, see tests/fixtures/README.md and manifest.txt).
+// (tests/fixtures/netlink, see tests/fixtures/README.md and sockets_manifest.txt).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <linux/inet_diag.h>

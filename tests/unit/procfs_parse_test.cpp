@@ -1,5 +1,5 @@
 // /proc/net parsing and ProcfsSource on /proc/net files recorded from real sockets, at the
-// same moment as the netlink fixtures (tests/fixtures/README.md, manifest.txt).
+// same moment as the netlink fixtures (tests/fixtures/README.md, sockets_manifest.txt).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,7 +19,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const std::string kProcfs = std::string(FIXTURES_DIR) + "/procfs";
-// The ports the fixtures' sockets were opened on (manifest.txt).
+// The ports the fixtures' sockets were opened on (sockets_manifest.txt).
 const WatchSet kFixtureWatch{{46459, 49477}, {37338, 48839}};
 
 std::vector<std::string> describe(const std::vector<SocketRecord>& records) {
