@@ -12,9 +12,9 @@
 namespace port_exporter {
 namespace {
 
-using testing::ChildProcess;
-using testing::eventually;
-using testing::http_get;
+using test::ChildProcess;
+using test::eventually;
+using test::http_get;
 
 constexpr const char* kBinary = PORT_EXPORTER_BINARY;
 

@@ -121,6 +121,27 @@ TEST(ExporterIntegrationTest, ListenerOwnerIsThisProcess) {
   EXPECT_EQ(snapshot.listener_info.size(), 6u);
 }
 
+TEST(ExporterIntegrationTest, ExpectPresentFlagsOnlyListenersOfProcessesNotAllowed) {
+  TestSocket listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  TestSocket unused = open_listener(Protocol::kTcp, "127.0.0.1");
+  const std::uint16_t port = listener.local_port();
+  const std::uint16_t empty_port = unused.local_port();
+  unused.close();
+  Config config = watching({port, empty_port}, Expect::kPresent);
+  OwnerResolver owners("/proc");
+
+  config.ports[0].allowed_processes = {own_comm()};
+  Snapshot allowed = collect(config, owners);
+  EXPECT_EQ(allowed.verdicts[0].unexpected, 0u);  // port/tcp: our own process is allowed
+  EXPECT_EQ(allowed.verdicts[0].missing, 0u);
+  EXPECT_EQ(allowed.verdicts[2].missing, 1u);  // empty_port/tcp: nothing listens
+
+  config.ports[0].allowed_processes = {"sshd"};
+  Snapshot disallowed = collect(config, owners);
+  EXPECT_EQ(disallowed.verdicts[0].unexpected, 1u);  // present, but not from sshd
+  EXPECT_EQ(disallowed.verdicts[0].missing, 0u);
+}
+
 TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {
   TestSocket listener = open_listener(Protocol::kTcp, "127.0.0.1");
   const std::uint16_t port = listener.local_port();
@@ -152,12 +173,12 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
   ASSERT_TRUE(web.ok()) << web.error();
   const int http_port = (*web)->ports().at(0);
 
-  EXPECT_EQ(testing::http_get(http_port, "/-/healthy").status, 200);
-  EXPECT_EQ(testing::http_get(http_port, "/-/ready").status, 503);
+  EXPECT_EQ(test::http_get(http_port, "/-/healthy").status, 200);
+  EXPECT_EQ(test::http_get(http_port, "/-/ready").status, 503);
   ASSERT_TRUE(loop.collect_once());
-  EXPECT_EQ(testing::http_get(http_port, "/-/ready").status, 200);
+  EXPECT_EQ(test::http_get(http_port, "/-/ready").status, 200);
 
-  const auto metrics = testing::http_get(http_port, "/metrics");
+  const auto metrics = test::http_get(http_port, "/metrics");
   EXPECT_EQ(metrics.status, 200);
   const std::string p = std::to_string(port);
   EXPECT_NE(metrics.body.find("port_listeners{port=\"" + p +
@@ -166,10 +187,10 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("port_unexpected_listeners{port=\"" + p + "\",protocol=\"tcp\"} 1"),
             std::string::npos);
-  const auto landing = testing::http_get(http_port, "/");
+  const auto landing = test::http_get(http_port, "/");
   EXPECT_EQ(landing.status, 200);
   EXPECT_NE(landing.body.find("href=\"/metrics\""), std::string::npos);
-  EXPECT_EQ(testing::http_get(http_port, "/nope").status, 404);
+  EXPECT_EQ(test::http_get(http_port, "/nope").status, 404);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace port_exporter::testing {
+namespace port_exporter::test {
 
 struct HttpResponse {
   int status = 0;
@@ -53,4 +53,4 @@ inline HttpResponse http_get(int port, const std::string& path,
   return response;
 }
 
-}  // namespace port_exporter::testing
+}  // namespace port_exporter::test

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace port_exporter::testing {
+namespace port_exporter::test {
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -97,4 +97,4 @@ bool eventually(Condition condition, std::chrono::milliseconds deadline = std::c
   return condition();
 }
 
-}  // namespace port_exporter::testing
+}  // namespace port_exporter::test

@@ -7,7 +7,7 @@
 
 #include "socket.h"
 
-namespace port_exporter::testing {
+namespace port_exporter::test {
 
 inline Endpoint endpoint(Family family, const std::string& address, std::uint16_t port) {
   Endpoint e;
@@ -51,4 +51,4 @@ inline SocketRecord connection(Protocol protocol, Family family, TcpState state,
   return r;
 }
 
-}  // namespace port_exporter::testing
+}  // namespace port_exporter::test

@@ -13,8 +13,8 @@
 namespace port_exporter {
 namespace {
 
-using testing::connection;
-using testing::tcp_listener;
+using test::connection;
+using test::tcp_listener;
 
 ExporterState known_state() {
   Config config;

@@ -9,9 +9,9 @@
 namespace port_exporter {
 namespace {
 
-using testing::connection;
-using testing::tcp_listener;
-using testing::udp_bound;
+using test::connection;
+using test::tcp_listener;
+using test::udp_bound;
 
 Config config_for(std::uint16_t port, Expect expect = Expect::kAbsent,
                   std::vector<Protocol> protocols = {Protocol::kTcp, Protocol::kUdp}) {
