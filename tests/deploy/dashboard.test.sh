@@ -23,30 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port nothing uses (TCP or UDP, any state), not in the excluded list.
-free_port() {
-  local port _
-  for _ in $(seq 200); do
-    port=$((20000 + RANDOM % 30000))
-    case " $* " in *" $port "*) continue ;; esac
-    [ -z "$(ss -Htuan "( sport = :$port or dport = :$port )")" ] && { echo "$port"; return; }
-  done
-  echo "no free port found" >&2
-  return 1
-}
-# Polls CMD until it succeeds or SECONDS pass.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "FAIL: timed out after ${seconds}s waiting for $what" >&2
-      return 1
-    fi
-    sleep 0.2
-  done
-}
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 show_logs() {
   echo "--- exporter log"; tail -n 30 "$work/exporter.log" || true
   echo "--- prometheus log"; tail -n 30 "$work/prometheus.log" || true

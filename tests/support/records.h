@@ -3,7 +3,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "socket.h"
 
@@ -49,6 +51,21 @@ inline SocketRecord connection(Protocol protocol, Family family, TcpState state,
   r.remote = endpoint(family, loopback, remote_port);
   r.inode = inode;
   return r;
+}
+
+// "tcp ipv4 listen 0.0.0.0:49477 -> 0.0.0.0:0 inode 35037 uid 0", sorted: readable diffs.
+inline std::vector<std::string> describe(const std::vector<SocketRecord>& records) {
+  std::vector<std::string> lines;
+  for (const SocketRecord& r : records) {
+    lines.push_back(std::string(to_string(r.protocol)) + " " + std::string(to_string(r.family)) +
+                    " " + std::string(to_string(r.state)) + " " +
+                    format_address(r.family, r.local.address) + ":" + std::to_string(r.local.port) +
+                    " -> " + format_address(r.family, r.remote.address) + ":" +
+                    std::to_string(r.remote.port) + " inode " + std::to_string(r.inode) + " uid " +
+                    std::to_string(r.uid));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
 }
 
 }  // namespace port_exporter::test

@@ -13,10 +13,13 @@
 #include <fstream>
 #include <iterator>
 
+#include "records.h"
 #include "netlink_source.h"
 
 namespace port_exporter {
 namespace {
+
+using test::describe;
 
 using ::testing::HasSubstr;
 using Bytes = std::vector<std::uint8_t>;
@@ -25,21 +28,6 @@ Bytes read_fixture(const std::string& name) {
   std::ifstream in(std::string(FIXTURES_DIR) + "/netlink/" + name, std::ios::binary);
   EXPECT_TRUE(in) << name;
   return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-// "tcp ipv4 listen 0.0.0.0:49477 -> 0.0.0.0:0 inode 35037 uid 0", sorted: readable diffs.
-std::vector<std::string> describe(const std::vector<SocketRecord>& records) {
-  std::vector<std::string> lines;
-  for (const SocketRecord& r : records) {
-    lines.push_back(std::string(to_string(r.protocol)) + " " + std::string(to_string(r.family)) +
-                    " " + std::string(to_string(r.state)) + " " +
-                    format_address(r.family, r.local.address) + ":" + std::to_string(r.local.port) +
-                    " -> " + format_address(r.family, r.remote.address) + ":" +
-                    std::to_string(r.remote.port) + " inode " + std::to_string(r.inode) + " uid " +
-                    std::to_string(r.uid));
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
 }
 
 Result<DiagBatch> decode(const Bytes& bytes, Protocol protocol,

@@ -8,11 +8,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "records.h"
 #include "netlink_source.h"
 #include "procfs_source.h"
 
 namespace port_exporter {
 namespace {
+
+using test::describe;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -21,20 +24,6 @@ using ::testing::HasSubstr;
 const std::string kProcfs = std::string(FIXTURES_DIR) + "/procfs";
 // The ports the fixtures' sockets were opened on (sockets_manifest.txt).
 const WatchSet kFixtureWatch{{46459, 49477}, {37338, 48839}};
-
-std::vector<std::string> describe(const std::vector<SocketRecord>& records) {
-  std::vector<std::string> lines;
-  for (const SocketRecord& r : records) {
-    lines.push_back(std::string(to_string(r.protocol)) + " " + std::string(to_string(r.family)) +
-                    " " + std::string(to_string(r.state)) + " " +
-                    format_address(r.family, r.local.address) + ":" + std::to_string(r.local.port) +
-                    " -> " + format_address(r.family, r.remote.address) + ":" +
-                    std::to_string(r.remote.port) + " inode " + std::to_string(r.inode) + " uid " +
-                    std::to_string(r.uid));
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
 
 std::vector<SocketRecord> parse_fixture(const std::string& name, Protocol protocol, Family family) {
   std::ifstream in(kProcfs + "/net/" + name);

@@ -1,0 +1,28 @@
+# Shared helpers for the scripted tests (sourced, not run): free loopback ports and
+# polling with a deadline.
+
+# A loopback port nothing uses (TCP or UDP, any state), not among the arguments.
+free_port() {
+  local port _
+  for _ in $(seq 200); do
+    port=$((20000 + RANDOM % 30000))
+    case " $* " in *" $port "*) continue ;; esac
+    [ -z "$(ss -Htuan "( sport = :$port or dport = :$port )")" ] && { echo "$port"; return; }
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# wait_for SECONDS WHAT CMD...: polls CMD until it succeeds or SECONDS pass.
+wait_for() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "FAIL: timed out after ${seconds}s waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
