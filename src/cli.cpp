@@ -33,9 +33,9 @@ const std::map<std::string, Setter>& value_flags() {
       {"web.listen-address", text(&Options::listen_address)},
       {"web.telemetry-path",
        [](Options& o, const std::string& v) -> Result<bool> {
-         if (v.empty() || v[0] != '/' || v == "/") {
-           return Error{"--web.telemetry-path must start with '/' and not be '/': \"" + v +
-                        "\""};
+         if (v.empty() || v[0] != '/' || v == "/" || v == "/-/healthy" || v == "/-/ready") {
+           return Error{"--web.telemetry-path must start with '/' and not be '/', "
+                        "'/-/healthy' or '/-/ready': \"" + v + "\""};
          }
          o.telemetry_path = v;
          return true;

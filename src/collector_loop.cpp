@@ -110,7 +110,12 @@ void CollectorLoop::run() {
 }
 
 void CollectorLoop::reload() {
-  auto config = reload_config_();
+  Result<Config> config = Error{"not loaded"};
+  try {  // exceptions must not end the collection thread
+    config = reload_config_();
+  } catch (const std::exception& e) {
+    config = Error{std::string("config reload: ") + e.what()};
+  }
   if (!config) {
     stats_.config_reload_successful = false;
     log::error("config reload failed; keeping the last good config", {{"err", config.error()}});

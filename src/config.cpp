@@ -2,9 +2,9 @@
 // duplicate keys are seen, and collects every problem with its line:column.
 #include "config.h"
 
-#include "yaml_fields.h"
-
-#include <yaml-cpp/yaml.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +14,11 @@
 #include <optional>
 #include <system_error>
 #include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+#include "utf8.h"
+#include "yaml_fields.h"
 
 namespace port_exporter {
 namespace {
@@ -32,6 +37,8 @@ using yaml::position_of;
 using yaml::quote;
 using yaml::read_map;
 
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+constexpr std::size_t kMaxPorts = 1000;
 constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
 constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
@@ -218,6 +225,12 @@ void check_duplicate_ports(const std::vector<PortEntry>& entries, Diagnostics& d
 void parse_ports(const Field& f, Config& config, Diagnostics& diag) {
   if (!check_type(f, YAML::NodeType::Sequence, "a list of port entries", diag)) return;
   if (f.value.size() == 0) diag.add(f.at(), f.path, "empty list; nothing to watch");
+  if (f.value.size() > kMaxPorts) {
+    diag.add(f.at(), f.path,
+             std::to_string(f.value.size()) + " entries; at most " + std::to_string(kMaxPorts) +
+                 " ports can be watched (each one exports ~50 series per protocol)");
+    return;
+  }
   std::vector<PortEntry> entries;
   for (std::size_t i = 0; i < f.value.size(); ++i) {
     entries.push_back(parse_port_entry(element(f, i), diag));
@@ -280,19 +293,49 @@ Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& di
   return parse_root(root, diag);
 }
 
+// A regular file of at most kMaxConfigBytes: a FIFO would block the reload, /dev/zero
+// would never end.
 Result<std::string> read_file(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return Error{path + ": cannot read: " + std::generic_category().message(errno)};
+  const auto failure = [&path](int error) {
+    return Error{path + ": cannot read: " + std::generic_category().message(error)};
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return failure(errno);
+  struct stat status {};
+  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    const int error = errno;
+    ::close(fd);
+    if (S_ISDIR(status.st_mode)) return failure(EISDIR);
+    return S_ISREG(status.st_mode) ? failure(error) : Error{path + ": not a regular file"};
   }
   std::string text;
   std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), file)) > 0) text.append(buffer.data(), n);
-  const int error = std::ferror(file) != 0 ? errno : 0;
-  std::fclose(file);
-  if (error != 0) return Error{path + ": cannot read: " + std::generic_category().message(error)};
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && text.size() <= kMaxConfigBytes) {
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  const int error = n < 0 ? errno : 0;
+  ::close(fd);
+  if (error != 0) return failure(error);
+  if (text.size() > kMaxConfigBytes) {
+    return Error{path + ": larger than " + std::to_string(kMaxConfigBytes / 1024) +
+                 " KiB; not a port_exporter config"};
+  }
   return text;
+}
+
+// YAML must be Unicode, and every string becomes a label value that Prometheus checks.
+void check_utf8(std::string_view text, Diagnostics& diag) {
+  const std::size_t bad = first_invalid_utf8(text);
+  if (bad == std::string_view::npos) return;
+  const std::string_view before = text.substr(0, bad);
+  const std::size_t line_start = before.rfind('\n');
+  const int line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+  const int column =
+      static_cast<int>(line_start == std::string_view::npos ? bad : bad - line_start - 1) + 1;
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[bad]));
+  diag.add(Position{line, column}, "", std::string("invalid UTF-8 (byte ") + byte + ")");
 }
 
 }  // namespace
@@ -329,10 +372,14 @@ WatchSet watch_set(const Config& config) {
 Result<Config> parse_config(std::string_view yaml, std::string_view source_name) {
   Diagnostics diag(source_name);
   Config config;
+  check_utf8(yaml, diag);
+  if (!diag.empty()) return Error{diag.str()};
   try {
     config = parse_documents(YAML::LoadAll(std::string(yaml)), diag);
   } catch (const YAML::Exception& e) {
     diag.add(position_of(e.mark), "invalid YAML", e.msg);
+  } catch (const std::exception& e) {  // e.g. bad_alloc: never let it reach a thread's top
+    diag.add(Position{}, "", std::string("cannot parse: ") + e.what());
   }
   if (!diag.empty()) return Error{diag.str()};
   return config;

@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -46,7 +47,9 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_logfmt_value(std::string& out, std::string_view s) {
-  const bool quote = s.empty() || s.find_first_of(" =\"\n\t") != std::string_view::npos;
+  const bool quote = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
+    return c == ' ' || c == '=' || c == '"' || static_cast<unsigned char>(c) < 0x20;
+  });
   if (quote) {
     append_json_string(out, s);  // logfmt quoting uses the same escapes
   } else {

@@ -48,14 +48,16 @@ int check_config(const pe::Options& options) {
   return 0;
 }
 
+// Exits 0 like the contract says, also when the collection failed: the failure is logged
+// and port_exporter_collect_errors_total in the output says it.
 int print_once(pe::CollectorLoop& loop, const pe::StateCollectable& state) {
-  const bool ok = loop.collect_once();
+  loop.collect_once();
   auto families = state.Collect();
   for (auto& f : pe::ProcessCollectable().Collect()) families.push_back(std::move(f));
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   std::cout << out.str() << std::flush;
-  return ok ? 0 : 1;
+  return 0;
 }
 
 // Waits on the blocked signals: SIGHUP reloads, SIGTERM/SIGINT return.
@@ -73,11 +75,16 @@ void wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop) {
   }
 }
 
-// civetweb's stop waits out its listener's poll timeout (up to 2 s); SIGTERM must end the
-// process within a second, so a slow stop is cut short: the kernel closes the sockets.
-void stop_web_server(std::unique_ptr<pe::WebServer> web) {
-  auto stopped = std::async(std::launch::async, [&web] { web.reset(); });
-  if (stopped.wait_for(std::chrono::milliseconds(600)) == std::future_status::timeout) {
+// SIGTERM must end the process within a second. A collection in progress (a long /proc
+// walk) and civetweb's stop (it waits out its listener's poll timeout, up to 2 s) get
+// 800 ms; past that the process exits anyway: it writes nothing that could be left half
+// done, and the kernel closes its sockets.
+void shut_down(pe::CollectorLoop& loop, std::unique_ptr<pe::WebServer> web) {
+  auto stopped = std::async(std::launch::async, [&loop, &web] {
+    loop.stop();
+    web.reset();
+  });
+  if (stopped.wait_for(std::chrono::milliseconds(800)) == std::future_status::timeout) {
     std::fflush(nullptr);
     std::_Exit(0);
   }
@@ -104,18 +111,25 @@ int main(int argc, char** argv) {
     return kExitConfigError;
   }
 
-  // Block the signals before any thread starts, so every thread inherits the mask and only
-  // sigwait() below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (!options.once) {  // a bad address is a flag error (exit 2), found before any work
+    if (auto listen = pe::civetweb_listening_port(options.listen_address); !listen) {
+      std::cerr << "port_exporter: " << listen.error() << "\n";
+      return kExitConfigError;
+    }
+  }
 
   auto state = std::make_shared<pe::StateCollectable>();
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); },
       pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), *state);
   if (options.once) return print_once(loop, *state);
+
+  // Block the signals before any thread starts, so every thread inherits the mask and only
+  // sigwait() below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto process = std::make_shared<pe::ProcessCollectable>();
   pe::WebServer::Settings settings{options.listen_address, options.telemetry_path,
@@ -134,7 +148,6 @@ int main(int argc, char** argv) {
                               {"version", pe::kVersion}});
   loop.start();
   wait_for_signals(signals, loop);
-  loop.stop();
-  stop_web_server(std::move(web).value());
+  shut_down(loop, std::move(web).value());
   return 0;
 }

@@ -4,13 +4,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <charconv>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
 #include <unordered_set>
+
+#include "utf8.h"
 
 namespace port_exporter {
 namespace {
@@ -42,9 +46,20 @@ std::optional<std::uint64_t> socket_inode(std::string_view link) {
       link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
 }
 
-std::string read_comm(int proc_fd, const std::string& pid_name) {
-  const int fd = openat(proc_fd, (pid_name + "/comm").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "unknown";
+// The socket inode an fd link points at, if it is a socket.
+std::optional<std::uint64_t> link_inode(int dir_fd, const char* path) {
+  char target[64];
+  const ssize_t n = readlinkat(dir_fd, path, target, sizeof target);
+  if (n <= 0 || static_cast<std::size_t>(n) == sizeof target) return std::nullopt;
+  return socket_inode(std::string_view(target, static_cast<std::size_t>(n)));
+}
+
+// The process name, made valid UTF-8: any process may set its comm to arbitrary bytes
+// (prctl PR_SET_NAME), and one invalid label value would fail every scrape.
+std::string read_comm(int proc_fd, int pid) {
+  const std::string path = std::to_string(pid) + "/comm";
+  const int fd = openat(proc_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "unknown";  // exited since its fds were read
   char buffer[64];
   ssize_t n;
   do {
@@ -53,91 +68,88 @@ std::string read_comm(int proc_fd, const std::string& pid_name) {
   close(fd);
   std::string_view comm(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
   if (!comm.empty() && comm.back() == '\n') comm.remove_suffix(1);
-  return comm.empty() ? "unknown" : std::string(comm);
+  return comm.empty() ? std::string("unknown") : to_valid_utf8(comm);
 }
 
-// The wanted inodes among one process's fds, removed from `wanted` as they are found. A
-// process that exits meanwhile (ENOENT, ESRCH) or whose fds we may not read (EACCES,
-// EPERM) simply has none.
-std::vector<std::uint64_t> scan_fds(int proc_fd, const std::string& pid_name, InodeSet& wanted) {
-  std::vector<std::uint64_t> hits;
-  const int fd_dir =
-      openat(proc_fd, (pid_name + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd_dir < 0) return hits;
+// Records in `found` every fd of one process that points at a wanted inode. A process
+// that exits meanwhile (ENOENT, ESRCH) or whose fds we may not read (EACCES, EPERM)
+// simply has none.
+void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted,
+              OwnerResolver::HolderMap& found) {
+  const int fd_dir = openat(proc_fd, (std::string(pid_name) + "/fd").c_str(),
+                            O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_dir < 0) return;
   const DirPtr fds(fdopendir(fd_dir));
   if (!fds) {
     close(fd_dir);
-    return hits;
+    return;
   }
-  char target[64];
   while (const dirent* entry = readdir(fds.get())) {
     if (entry->d_name[0] == '.') continue;
-    const ssize_t n = readlinkat(fd_dir, entry->d_name, target, sizeof target);
-    if (n <= 0 || static_cast<std::size_t>(n) == sizeof target) continue;  // not a socket
-    const std::optional<std::uint64_t> inode =
-        socket_inode(std::string_view(target, static_cast<std::size_t>(n)));
-    if (!inode || wanted.erase(*inode) == 0) continue;
-    hits.push_back(*inode);
-    if (wanted.empty()) break;
+    const std::optional<std::uint64_t> inode = link_inode(fd_dir, entry->d_name);
+    if (!inode || wanted.count(*inode) == 0) continue;
+    auto& holders = found[*inode];
+    // One entry per process, however many fds it has on the socket.
+    if (holders.empty() || holders.back().pid != pid) {
+      holders.push_back(OwnerResolver::Holder{pid, parse_decimal<int>(entry->d_name).value_or(-1)});
+    }
   }
-  return hits;
-}
-
-// Walks <procfs>/<pid>/fd until every wanted inode is found or the processes run out.
-Result<OwnerMap> find_owners(const std::string& procfs_root, InodeSet wanted) {
-  const DirPtr proc(opendir(procfs_root.c_str()));
-  if (!proc) {
-    return Error{"cannot open " + procfs_root + ": " + std::generic_category().message(errno)};
-  }
-  OwnerMap found;
-  while (!wanted.empty()) {
-    const dirent* entry = readdir(proc.get());
-    if (entry == nullptr) break;
-    const std::optional<int> pid = parse_decimal<int>(entry->d_name);
-    if (!pid || *pid <= 0) continue;  // self, net, sys, ...
-    const std::string pid_name = entry->d_name;
-    const std::vector<std::uint64_t> hits = scan_fds(dirfd(proc.get()), pid_name, wanted);
-    if (hits.empty()) continue;
-    const Owner owner{*pid, read_comm(dirfd(proc.get()), pid_name)};
-    for (const std::uint64_t inode : hits) found[inode] = owner;
-  }
-  return found;
 }
 
 }  // namespace
 
 OwnerResolver::OwnerResolver(std::string procfs_root) : procfs_root_(std::move(procfs_root)) {}
 
-// cache_ holds every inode asked for since the last walk: found ones with their owner,
-// the others with pid 0, so that an inode nobody owns (another netns) costs one walk, not
-// one per collection.
-Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& inodes) {
-  InodeSet unknown;
+bool OwnerResolver::cache_still_valid(int proc_fd,
+                                      const std::vector<std::uint64_t>& inodes) const {
   for (const std::uint64_t inode : inodes) {
-    if (inode != 0 && cache_.count(inode) == 0) unknown.insert(inode);
-  }
-  if (!unknown.empty()) {
-    ++walks_;
-    Result<OwnerMap> found = find_owners(procfs_root_, std::move(unknown));
-    if (!found) return Error{"owner lookup: " + found.error()};
-    OwnerMap next;  // forget inodes no longer asked for: the cache stays as big as a dump
-    for (const std::uint64_t inode : inodes) {
-      const auto known = cache_.find(inode);
-      const auto fresh = found->find(inode);
-      if (fresh != found->end()) {
-        next[inode] = fresh->second;
-      } else if (known != cache_.end()) {
-        next[inode] = known->second;
-      } else if (inode != 0) {
-        next[inode] = Owner{};
-      }
+    const auto cached = cache_.find(inode);
+    if (cached == cache_.end()) return false;  // a new listener
+    for (const Holder& h : cached->second) {
+      const std::string link = std::to_string(h.pid) + "/fd/" + std::to_string(h.fd);
+      if (link_inode(proc_fd, link.c_str()) != inode) return false;  // closed, exited, reused
     }
-    cache_ = std::move(next);
+  }
+  return true;
+}
+
+Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_inodes) {
+  std::vector<std::uint64_t> inodes;  // 0: a socket without an inode (a request socket)
+  std::copy_if(all_inodes.begin(), all_inodes.end(), std::back_inserter(inodes),
+               [](std::uint64_t inode) { return inode != 0; });
+  if (inodes.empty()) return OwnerMap{};
+  const DirPtr proc(opendir(procfs_root_.c_str()));
+  if (!proc) {
+    return Error{"owner lookup: cannot open " + procfs_root_ + ": " +
+                 std::generic_category().message(errno)};
+  }
+  const int proc_fd = dirfd(proc.get());
+  if (++resolves_since_walk_ >= kRefreshEvery || !cache_still_valid(proc_fd, inodes)) {
+    // Walk every process, without stopping at the first holder: a shared socket has
+    // several, and the allow-list accepts it when any of them is allowed.
+    const InodeSet wanted(inodes.begin(), inodes.end());
+    HolderMap found;
+    for (const std::uint64_t inode : inodes) found[inode];  // not found: cached as empty
+    while (const dirent* entry = readdir(proc.get())) {
+      const std::optional<int> pid = parse_decimal<int>(entry->d_name);
+      if (!pid || *pid <= 0) continue;  // self, net, sys, ...
+      scan_fds(proc_fd, entry->d_name, *pid, wanted, found);
+    }
+    for (auto& [inode, holders] : found) {
+      std::sort(holders.begin(), holders.end(),
+                [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
+    }
+    cache_ = std::move(found);
+    resolves_since_walk_ = 0;
+    ++walks_;
   }
   OwnerMap owners;
   for (const std::uint64_t inode : inodes) {
-    const auto it = cache_.find(inode);
-    if (it != cache_.end() && it->second.pid != 0) owners[inode] = it->second;
+    for (const Holder& h : cache_[inode]) {
+      // Names are read at every collection: a process that exec()s keeps its fds but not
+      // its name.
+      owners[inode].push_back({h.pid, read_comm(proc_fd, h.pid)});
+    }
   }
   return owners;
 }

@@ -6,16 +6,20 @@ namespace port_exporter {
 
 namespace {
 
-bool allowed(const PortPolicy& policy, const std::string& process) {
+// A socket shared by several processes is allowed when any of them is: socket activation
+// hands systemd's socket to the service, prefork servers share one among workers.
+bool allowed(const PortPolicy& policy, const std::vector<std::string>& owners) {
   if (policy.allowed_processes.empty()) return true;
-  return std::find(policy.allowed_processes.begin(), policy.allowed_processes.end(),
-                   process) != policy.allowed_processes.end();
+  return std::any_of(owners.begin(), owners.end(), [&](const std::string& process) {
+    return std::find(policy.allowed_processes.begin(), policy.allowed_processes.end(),
+                     process) != policy.allowed_processes.end();
+  });
 }
 
 }  // namespace
 
 PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
-                            const std::vector<std::string>& listener_processes) {
+                            const std::vector<std::vector<std::string>>& listener_owners) {
   PortVerdict verdict;
   verdict.port = policy.port;
   verdict.protocol = protocol;
@@ -23,13 +27,13 @@ PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
   verdict.description = policy.description;
   switch (policy.expect) {
     case Expect::kAbsent:
-      verdict.unexpected = listener_processes.size();
+      verdict.unexpected = listener_owners.size();
       break;
     case Expect::kPresent:
-      verdict.missing = listener_processes.empty() ? 1 : 0;
+      verdict.missing = listener_owners.empty() ? 1 : 0;
       verdict.unexpected = static_cast<std::uint64_t>(
-          std::count_if(listener_processes.begin(), listener_processes.end(),
-                        [&](const std::string& p) { return !allowed(policy, p); }));
+          std::count_if(listener_owners.begin(), listener_owners.end(),
+                        [&](const std::vector<std::string>& o) { return !allowed(policy, o); }));
       break;
     case Expect::kAny:
       break;

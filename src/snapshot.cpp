@@ -21,7 +21,7 @@ struct Slot {
   const PortPolicy* policy;
   std::size_t first_listener;    // index into Snapshot::listeners (ipv4, then ipv6)
   std::size_t first_connection;  // index into Snapshot::connections
-  std::vector<std::string> listener_processes;
+  std::vector<std::vector<std::string>> listener_owners;  // per listening socket
 };
 
 std::size_t family_index(Family f) { return f == Family::kIpv4 ? 0 : 1; }
@@ -81,17 +81,22 @@ void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& 
   snapshot.connections[index].count++;
 }
 
-ListenerInfo describe_listener(const Slot& slot, const SocketRecord& record,
-                               const OwnerMap& owners) {
-  ListenerInfo info{slot.port, slot.protocol, record.family,
-                    format_address(record.family, record.local.address),
-                    record.uid, 0, kUnknown};
-  const auto owner = owners.find(record.inode);
-  if (owner != owners.end()) {
-    info.pid = owner->second.pid;
-    info.process = owner->second.process;
+// One identity per process holding the socket (as `ss -p` lists them), or one "unknown".
+std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord& record,
+                                            const OwnerMap& owners) {
+  const ListenerInfo base{slot.port, slot.protocol, record.family,
+                          format_address(record.family, record.local.address),
+                          record.uid, 0, kUnknown};
+  const auto found = owners.find(record.inode);
+  if (found == owners.end() || found->second.empty()) return {base};
+  std::vector<ListenerInfo> infos;
+  for (const Owner& owner : found->second) {
+    ListenerInfo info = base;
+    info.pid = owner.pid;
+    info.process = owner.process;
+    infos.push_back(std::move(info));
   }
-  return info;
+  return infos;
 }
 
 bool info_less(const ListenerInfo& a, const ListenerInfo& b) {
@@ -123,9 +128,12 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
       Slot* slot = find_slot(slots, record.local.port, record.protocol);
       if (slot == nullptr) continue;
       snapshot.listeners[slot->first_listener + family_index(record.family)].count++;
-      ListenerInfo info = describe_listener(*slot, record, owners);
-      slot->listener_processes.push_back(info.process);
-      snapshot.listener_info.push_back(std::move(info));
+      std::vector<std::string> names;
+      for (ListenerInfo& info : describe_listener(*slot, record, owners)) {
+        if (info.pid != 0) names.push_back(info.process);
+        snapshot.listener_info.push_back(std::move(info));
+      }
+      slot->listener_owners.push_back(std::move(names));
       continue;
     }
     if (Slot* slot = find_slot(slots, record.local.port, record.protocol)) {
@@ -144,7 +152,7 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
       const Slot* slot = find_slot(slots, policy.port, protocol);
-      snapshot.verdicts.push_back(evaluate_policy(policy, protocol, slot->listener_processes));
+      snapshot.verdicts.push_back(evaluate_policy(policy, protocol, slot->listener_owners));
     }
   }
   return snapshot;

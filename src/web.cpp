@@ -28,11 +28,25 @@ int reply(mg_connection* conn, int status, const char* content_type, const std::
   return status;
 }
 
+std::string html_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string landing_page(const std::string& telemetry_path) {
   return "<!DOCTYPE html>\n<html><head><title>port_exporter</title></head><body>\n"
          "<h1>port_exporter</h1>\n"
          "<p>Counts listeners and connections on watched ports.</p>\n"
-         "<ul><li><a href=\"" + telemetry_path + "\">Metrics</a></li>\n"
+         "<ul><li><a href=\"" + html_escape(telemetry_path) + "\">Metrics</a></li>\n"
          "<li><a href=\"/-/healthy\">Health</a></li>\n"
          "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n</body></html>\n";
 }
@@ -48,6 +62,12 @@ int handle_request(mg_connection* conn) {
                  landing_page(server->settings().telemetry_path));
   }
   if (uri == "/-/healthy") return reply(conn, 200, "text/plain; charset=utf-8", "Healthy\n");
+  // prometheus-cpp answers GET only; HEAD (uptime checkers) gets the headers a GET would.
+  if (uri == server->settings().telemetry_path &&
+      std::strcmp(request->request_method, "HEAD") == 0) {
+    mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\r\n");
+    return 200;
+  }
   if (uri == "/-/ready") {
     const bool ready = server->settings().ready && server->settings().ready();
     return ready ? reply(conn, 200, "text/plain; charset=utf-8", "Ready\n")
@@ -57,8 +77,11 @@ int handle_request(mg_connection* conn) {
   return 0;
 }
 
+bool have_ipv6() { return mg_check_feature(MG_FEATURES_IPV6) != 0; }
+
 Result<std::string> resolve_host(const std::string& host) {
   addrinfo hints{};
+  hints.ai_family = have_ipv6() ? AF_UNSPEC : AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* found = nullptr;
@@ -89,11 +112,19 @@ Result<std::string> civetweb_listening_port(const std::string& listen_address) {
   }
   if (host.empty()) {
     // "+port" listens on IPv4 and IPv6 where civetweb was built with IPv6.
-    return (mg_check_feature(MG_FEATURES_IPV6) ? "+" : "") + port;
+    return (have_ipv6() ? "+" : "") + port;
   }
   if (host.front() == '[') {
     if (host.back() != ']') return Error{bad};
     host = host.substr(1, host.size() - 2);
+    if (!have_ipv6()) {
+      return Error{"invalid --web.listen-address \"" + listen_address +
+                   "\": this build's civetweb has no IPv6 support; listen on an IPv4 "
+                   "address"};
+    }
+  } else if (host.find(':') != std::string::npos) {
+    return Error{"invalid --web.listen-address \"" + listen_address +
+                 "\": write an IPv6 address in brackets, e.g. [::1]:12908"};
   }
   auto numeric = resolve_host(host);
   if (!numeric) return Error{"invalid --web.listen-address: " + numeric.error()};
@@ -107,20 +138,22 @@ Result<std::unique_ptr<WebServer>> WebServer::start(
   std::unique_ptr<WebServer> server(new WebServer(std::move(settings)));
   static CivetCallbacks callbacks;
   callbacks.begin_request = handle_request;
-  // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md); a keep-alive client holds
-  // a worker thread, so keep a few spare.
-  std::vector<std::string> options = {"listening_ports", *ports,        "num_threads", "8",
+  // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md). Each open connection
+  // holds a worker thread: 16 of them, and a 3 s request timeout, keep a few slow or idle
+  // clients from starving the health probes.
+  std::vector<std::string> options = {"listening_ports", *ports,        "num_threads", "16",
                                       "enable_keep_alive", "yes",       "tcp_nodelay", "1",
-                                      "request_timeout_ms", "10000"};
+                                      "request_timeout_ms", "3000"};
+  g_server = server.get();  // before the first request can arrive
   try {
     server->exposer_ = std::make_unique<prometheus::Exposer>(options, &callbacks);
   } catch (const std::exception& e) {
+    g_server = nullptr;
     return Error{"cannot listen on " + server->settings_.listen_address + ": " + e.what()};
   }
   for (const auto& c : collectables) {
     server->exposer_->RegisterCollectable(c, server->settings_.telemetry_path);
   }
-  g_server = server.get();
   return server;
 }
 

@@ -77,6 +77,12 @@ TEST(BinaryTest, CheckConfigExitsZeroForValidAndTwoWithPositionForInvalid) {
   EXPECT_TRUE(contains(invalid.err(), "70000")) << invalid.err();
 }
 
+TEST(BinaryTest, BadListenAddressExitsTwoBeforeAnyWork) {
+  ChildProcess p({kBinary, "--web.listen-address=::1:0"});
+  EXPECT_EQ(p.wait(), 2);
+  EXPECT_TRUE(contains(p.err(), "write an IPv6 address in brackets")) << p.err();
+}
+
 TEST(BinaryTest, InvalidConfigAtStartExitsTwo) {
   TempFile bad("interval: 15parsecs\nports:\n  - port: 2908\n");
   ChildProcess p({kBinary, "--config.file=" + bad.path(), "--web.listen-address=127.0.0.1:0"});
@@ -135,6 +141,8 @@ TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
       << p.err();
   EXPECT_TRUE(contains(http_get(http_port, "/metrics").body,
                        "port_exporter_config_last_reload_successful 1"));
+
+  EXPECT_EQ(http_get(http_port, "/metrics", "HEAD").status, 200);
 
   const auto before = std::chrono::steady_clock::now();
   p.signal(SIGTERM);

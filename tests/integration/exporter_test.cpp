@@ -1,15 +1,21 @@
 // The whole collection path (kernel source -> owners -> snapshot -> metrics -> HTTP) on
 // real loopback sockets, every count compared with `ss` run in the same test.
 #include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "collector_loop.h"
 #include "http_client.h"
 #include "metrics.h"
 #include "netlink_source.h"
 #include "snapshot.h"
+#include "utf8.h"
 #include "socket_helpers.h"
 #include "ss_counts.h"
 #include "web.h"
@@ -140,6 +146,40 @@ TEST(ExporterIntegrationTest, ExpectPresentFlagsOnlyListenersOfProcessesNotAllow
   Snapshot disallowed = collect(config, owners);
   EXPECT_EQ(disallowed.verdicts[0].unexpected, 1u);  // present, but not from sshd
   EXPECT_EQ(disallowed.verdicts[0].missing, 0u);
+}
+
+// A child process that renames itself to invalid UTF-8 (any process may, with
+// prctl(PR_SET_NAME)) and listens: one such label value would fail the whole scrape.
+TEST(ExporterIntegrationTest, AProcessNameThatIsNotUtf8StillGivesAValidExposition) {
+  TestSocket listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  const std::uint16_t port = listener.local_port();
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, "ev\xff\"il", 0, 0, 0);
+    ::close(ready[0]);
+    (void)!::write(ready[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  ::close(ready[1]);
+  char byte;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  listener.close();  // the child alone holds it now
+
+  OwnerResolver owners("/proc");
+  const Snapshot snapshot = collect(watching({port}), owners);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_EQ(snapshot.listener_info.size(), 1u);
+  EXPECT_EQ(snapshot.listener_info[0].pid, child);
+  EXPECT_EQ(snapshot.listener_info[0].process, "ev\xEF\xBF\xBD\"il");
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, render_metrics(ExporterState{snapshot, {}}));
+  EXPECT_TRUE(is_valid_utf8(text.str()));
 }
 
 TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {

@@ -71,9 +71,10 @@ TEST(OwnerResolverOnProc, FindsThisProcessAsOwnerOfItsSockets) {
   const Result<OwnerMap> owners = resolver.resolve({listener.inode(), bound.inode()});
   ASSERT_TRUE(owners.ok()) << owners.error();
   ASSERT_EQ(owners->size(), 2u);
-  for (const auto& [inode, owner] : *owners) {
-    EXPECT_EQ(owner.pid, getpid()) << inode;
-    EXPECT_EQ(owner.process, own_comm()) << inode;
+  for (const auto& [inode, holders] : *owners) {
+    ASSERT_EQ(holders.size(), 1u) << inode;
+    EXPECT_EQ(holders[0].pid, getpid()) << inode;
+    EXPECT_EQ(holders[0].process, own_comm()) << inode;
   }
   EXPECT_EQ(resolver.walks(), 1u);
   ASSERT_TRUE(resolver.resolve({bound.inode()}).ok());
@@ -94,7 +95,10 @@ TEST(OwnerResolverOnProc, ResolvesTheListenersNetlinkReports) {
   const Result<OwnerMap> owners = OwnerResolver("/proc").resolve(listeners);
   ASSERT_TRUE(owners.ok()) << owners.error();
   EXPECT_EQ(owners->size(), listeners.size());
-  for (const auto& [inode, owner] : *owners) EXPECT_EQ(owner.pid, getpid()) << inode;
+  for (const auto& [inode, holders] : *owners) {
+    ASSERT_EQ(holders.size(), 1u) << inode;
+    EXPECT_EQ(holders[0].pid, getpid()) << inode;
+  }
 }
 
 }  // namespace

@@ -487,6 +487,34 @@ TEST(ConfigTest, LoadConfigReportsUnreadableDirectory) {
   EXPECT_EQ(result.error(), dir + ": cannot read: Is a directory");
 }
 
+TEST(ConfigTest, LoadConfigRefusesAFileThatIsNotRegular) {
+  const Result<Config> result = load_config("/dev/null");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error(), "/dev/null: not a regular file");
+}
+
+TEST(ConfigTest, LoadConfigRefusesAHugeFile) {
+  const TempFile file(std::string(1024 * 1024 + 1, '#'));
+  const Result<Config> result = load_config(file.path());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error(), file.path() + ": larger than 1024 KiB; not a port_exporter config");
+}
+
+TEST(ConfigTest, RejectsInvalidUtf8WithItsPosition) {
+  // Every string becomes a label value; Prometheus refuses a scrape with invalid UTF-8.
+  EXPECT_EQ(errors_of("ports:\n  - port: 2908\n    description: \"caf\xe9\"\n"),
+            "config.yml:3:22: invalid UTF-8 (byte 0xe9)");
+  EXPECT_EQ(errors_of("ports:\n  - port: 2908\n    description: \"caf\xc3\xa9\"\n"), "<valid>");
+}
+
+TEST(ConfigTest, RejectsMoreThanAThousandPorts) {
+  std::string yaml = "ports:\n";
+  for (int port = 1; port <= 1001; ++port) yaml += "  - port: " + std::to_string(port) + "\n";
+  EXPECT_EQ(errors_of(yaml),
+            "config.yml:2:3: ports: 1001 entries; at most 1000 ports can be watched (each one "
+            "exports ~50 series per protocol)");
+}
+
 // ---- derived values
 
 TEST(ConfigTest, ExpectHasLabelValues) {

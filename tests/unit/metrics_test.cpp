@@ -33,7 +33,7 @@ ExporterState known_state() {
       config,
       {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 5, 1000),
        connection(Protocol::kTcp, Family::kIpv6, TcpState::kEstablished, 2908, 41000)},
-      {{5, {4321, "nc"}}});
+      {{5, {{4321, "nc"}}}});
   state.stats.collections = 3;
   state.stats.errors = {1, 0, 2};
   state.stats.last_duration_seconds = 0.25;

@@ -28,6 +28,9 @@ class FakeProcfs {
 
   void add_process(int pid, const std::string& comm) {
     fs::create_directories(root_ / std::to_string(pid) / "fd");
+    add_comm(pid, comm);
+  }
+  void add_comm(int pid, const std::string& comm) {
     std::ofstream(root_ / std::to_string(pid) / "comm") << comm << "\n";
   }
   void add_fd(int pid, int fd, const std::string& target) {
@@ -66,11 +69,11 @@ class OwnerResolverTest : public ::testing::Test {
 TEST_F(OwnerResolverTest, FindsPidAndProcessNameOfEachSocket) {
   const OwnerMap owners = resolve({1001, 2001, 1002});
   ASSERT_EQ(owners.size(), 3u);
-  EXPECT_EQ(owners.at(1001).pid, 100);
-  EXPECT_EQ(owners.at(1001).process, "nginx");
-  EXPECT_EQ(owners.at(1002).pid, 100);
-  EXPECT_EQ(owners.at(2001).pid, 200);
-  EXPECT_EQ(owners.at(2001).process, "sshd");
+  EXPECT_EQ(owners.at(1001).at(0).pid, 100);
+  EXPECT_EQ(owners.at(1001).at(0).process, "nginx");
+  EXPECT_EQ(owners.at(1002).at(0).pid, 100);
+  EXPECT_EQ(owners.at(2001).at(0).pid, 200);
+  EXPECT_EQ(owners.at(2001).at(0).process, "sshd");
   EXPECT_EQ(resolver_.walks(), 1u);
 }
 
@@ -81,7 +84,7 @@ TEST_F(OwnerResolverTest, SameOrSmallerSetCostsNoWalk) {
   resolve({});
   EXPECT_EQ(resolver_.walks(), 1u);
   ASSERT_EQ(subset.size(), 1u);
-  EXPECT_EQ(subset.at(2001).process, "sshd");
+  EXPECT_EQ(subset.at(2001).at(0).process, "sshd");
 }
 
 TEST_F(OwnerResolverTest, NewInodeTriggersAWalk) {
@@ -113,9 +116,9 @@ TEST_F(OwnerResolverTest, VanishedProcessesAreSkipped) {
   procfs_.remove("400/comm");  // exited after its fds were read
   const OwnerMap owners = resolve({2001, 4001});
   ASSERT_EQ(owners.size(), 2u);
-  EXPECT_EQ(owners.at(2001).pid, 200);
-  EXPECT_EQ(owners.at(4001).pid, 400);
-  EXPECT_EQ(owners.at(4001).process, "unknown");
+  EXPECT_EQ(owners.at(2001).at(0).pid, 200);
+  EXPECT_EQ(owners.at(4001).at(0).pid, 400);
+  EXPECT_EQ(owners.at(4001).at(0).process, "unknown");
 }
 
 TEST_F(OwnerResolverTest, ForgetsInodesNoLongerAskedForAfterAWalk) {
@@ -123,6 +126,52 @@ TEST_F(OwnerResolverTest, ForgetsInodesNoLongerAskedForAfterAWalk) {
   resolve({2001});  // a walk: 1001 is dropped from the cache
   resolve({1001});
   EXPECT_EQ(resolver_.walks(), 3u);
+}
+
+TEST_F(OwnerResolverTest, ASharedSocketListsEveryProcessHoldingIt) {
+  procfs_.add_process(1, "systemd");
+  procfs_.add_fd(1, 40, "socket:[2001]");  // socket activation: systemd keeps its copy
+  const OwnerMap owners = resolve({2001});
+  ASSERT_EQ(owners.at(2001).size(), 2u);
+  EXPECT_EQ(owners.at(2001)[0], (Owner{1, "systemd"}));
+  EXPECT_EQ(owners.at(2001)[1], (Owner{200, "sshd"}));
+}
+
+TEST_F(OwnerResolverTest, AnExecIsSeenWithoutAWalk) {
+  resolve({2001});
+  procfs_.remove("200/comm");
+  procfs_.add_comm(200, "sleep");  // same pid, same fds, new program
+  const OwnerMap owners = resolve({2001});
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{200, "sleep"}));
+  EXPECT_EQ(resolver_.walks(), 1u);
+}
+
+TEST_F(OwnerResolverTest, AClosedCachedLinkTriggersAWalk) {
+  resolve({2001});
+  procfs_.remove("200/fd/5");  // sshd handed the socket to a child and closed it
+  procfs_.add_process(201, "sshd-session");
+  procfs_.add_fd(201, 3, "socket:[2001]");
+  const OwnerMap owners = resolve({2001});
+  EXPECT_EQ(resolver_.walks(), 2u);
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{201, "sshd-session"}));
+}
+
+TEST_F(OwnerResolverTest, WalksAgainAfterTheRefreshPeriodToSeeNewHolders) {
+  resolve({2001});
+  procfs_.add_process(300, "forked");
+  procfs_.add_fd(300, 3, "socket:[2001]");  // inherited later: no cached link changed
+  for (std::uint64_t i = 1; i < OwnerResolver::kRefreshEvery; ++i) resolve({2001});
+  EXPECT_EQ(resolver_.walks(), 1u);
+  const OwnerMap owners = resolve({2001});
+  EXPECT_EQ(resolver_.walks(), 2u);
+  EXPECT_EQ(owners.at(2001).size(), 2u);
+}
+
+TEST_F(OwnerResolverTest, InvalidUtf8InAProcessNameIsRepaired) {
+  procfs_.add_process(500, std::string("ev\xff\"il"));
+  procfs_.add_fd(500, 3, "socket:[5001]");
+  const OwnerMap owners = resolve({5001});
+  EXPECT_EQ(owners.at(5001).at(0).process, "ev\xEF\xBF\xBD\"il");
 }
 
 TEST(OwnerResolver, MissingProcfsIsAnError) {

@@ -15,7 +15,7 @@ PortPolicy policy(Expect expect, std::vector<std::string> allowed = {}) {
 }
 
 TEST(PolicyTest, AbsentFlagsEveryListener) {
-  const auto v = evaluate_policy(policy(Expect::kAbsent), Protocol::kTcp, {"sshd", "nc"});
+  const auto v = evaluate_policy(policy(Expect::kAbsent), Protocol::kTcp, {{"sshd"}, {"nc"}});
   EXPECT_EQ(v.unexpected, 2u);
   EXPECT_EQ(v.missing, 0u);
 }
@@ -34,32 +34,40 @@ TEST(PolicyTest, PresentWithNothingListeningIsMissing) {
 
 TEST(PolicyTest, PresentWithAllowedProcessIsQuiet) {
   const auto v =
-      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {"sshd", "sshd"});
+      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {{"sshd"}, {"sshd"}});
   EXPECT_EQ(v.missing, 0u);
   EXPECT_EQ(v.unexpected, 0u);
 }
 
 TEST(PolicyTest, PresentFlagsADisallowedProcessEvenThoughThePortIsPresent) {
   const auto v =
-      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {"sshd", "nc"});
+      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {{"sshd"}, {"nc"}});
   EXPECT_EQ(v.missing, 0u);
   EXPECT_EQ(v.unexpected, 1u);
 }
 
 TEST(PolicyTest, PresentNeverAllowsAnUnknownOwner) {
-  const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {"unknown"});
+  const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {{}});
   EXPECT_EQ(v.unexpected, 1u);
 }
 
+TEST(PolicyTest, PresentAllowsASharedSocketWhenAnyHolderIsAllowed) {
+  // systemd socket activation: systemd and the service both hold the listener.
+  const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp,
+                                 {{"systemd", "sshd"}, {"systemd"}});
+  EXPECT_EQ(v.unexpected, 1u);  // the second socket is held by systemd alone
+  EXPECT_EQ(v.missing, 0u);
+}
+
 TEST(PolicyTest, PresentWithoutAllowListAcceptsAnyProcess) {
-  const auto v = evaluate_policy(policy(Expect::kPresent), Protocol::kUdp, {"anything"});
+  const auto v = evaluate_policy(policy(Expect::kPresent), Protocol::kUdp, {{"anything"}});
   EXPECT_EQ(v.unexpected, 0u);
   EXPECT_EQ(v.missing, 0u);
   EXPECT_EQ(v.protocol, Protocol::kUdp);
 }
 
 TEST(PolicyTest, AnyIsNeverUnexpectedNorMissing) {
-  EXPECT_EQ(evaluate_policy(policy(Expect::kAny), Protocol::kTcp, {"x"}).unexpected, 0u);
+  EXPECT_EQ(evaluate_policy(policy(Expect::kAny), Protocol::kTcp, {{"x"}}).unexpected, 0u);
   EXPECT_EQ(evaluate_policy(policy(Expect::kAny), Protocol::kTcp, {}).missing, 0u);
 }
 

@@ -99,7 +99,7 @@ TEST(SnapshotFixtureTest, CountsTheRecordedSocketsFromNetlinkReplies) {
 }
 
 TEST(SnapshotFixtureTest, AppliesPolicyAndDescribesListenersOfRecordedReplies) {
-  const Snapshot s = build_snapshot(fixture_config(), netlink_records(), {{35043, {77, "sshd"}}});
+  const Snapshot s = build_snapshot(fixture_config(), netlink_records(), {{35043, {{77, "sshd"}}}});
   ASSERT_EQ(s.verdicts.size(), 4u);
   EXPECT_EQ(s.verdicts[0].unexpected, 2u);   // tcp_port: 0.0.0.0 and [::]
   EXPECT_EQ(s.verdicts[1].unexpected, 1u);   // dual-stack

@@ -83,7 +83,7 @@ TEST(SnapshotTest, CountsEachSocketOfAReuseportGroupButOneInfoSeries) {
   const Snapshot s = build_snapshot(config_for(2908),
                                     {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 21),
                                      tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 22)},
-                                    {{21, {42, "nginx"}}, {22, {42, "nginx"}}});
+                                    {{21, {{42, "nginx"}}}, {22, {{42, "nginx"}}}});
   EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 2u);
   ASSERT_EQ(s.listener_info.size(), 1u);
   EXPECT_EQ(s.listener_info[0].pid, 42);
@@ -150,12 +150,23 @@ TEST(SnapshotTest, ListenerInfoCarriesAddressUidAndOwner) {
       build_snapshot(config_for(2908),
                      {tcp_listener(Family::kIpv4, "127.0.0.1", 2908, 31, 0),
                       tcp_listener(Family::kIpv6, "::1", 2908, 32, 1000)},
-                     {{31, {1234, "python3"}}});
+                     {{31, {{1234, "python3"}}}});
   ASSERT_EQ(s.listener_info.size(), 2u);
   EXPECT_EQ(s.listener_info[0],
             (ListenerInfo{2908, Protocol::kTcp, Family::kIpv4, "127.0.0.1", 0, 1234, "python3"}));
   EXPECT_EQ(s.listener_info[1],
             (ListenerInfo{2908, Protocol::kTcp, Family::kIpv6, "::1", 1000, 0, "unknown"}));
+}
+
+TEST(SnapshotTest, ASocketHeldByTwoProcessesHasOneInfoSeriesPerProcess) {
+  const Snapshot s = build_snapshot(config_for(2908, Expect::kPresent, {Protocol::kTcp}),
+                                    {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 41, 0)},
+                                    {{41, {{1, "systemd"}, {812, "sleep"}}}});
+  EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 1u);
+  ASSERT_EQ(s.listener_info.size(), 2u);
+  EXPECT_EQ(s.listener_info[0].process, "systemd");
+  EXPECT_EQ(s.listener_info[1].process, "sleep");
+  EXPECT_EQ(s.listener_info[1].pid, 812);
 }
 
 TEST(SnapshotTest, ListenerInodesAreThoseOfWatchedListenersOnly) {
