@@ -2,7 +2,9 @@
 // whatever sockets the host has (bench/run.sh opens them). Besides Google Benchmark's own
 // flags it takes:
 //   --config=PATH         config of the collection (default: the built-in one)
-//   --scrape-config=PATH  config of the scrape benchmark (default: --config)
+//   --scrape-config=PATH  config of the scrape benchmarks (default: --config)
+//   --owners-config=PATH  config of the owner lookup benchmarks, whose watched ports have a
+//                         listener (default: --config)
 //   --procfs=PATH         procfs root (default /proc)
 //   --results=PATH        appends one line per benchmark: name, median real time and CPU
 //                         time (in the benchmark's unit), the unit, then key=value counters
@@ -15,7 +17,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ namespace {
 struct Flags {
   std::string config;
   std::string scrape_config;
+  std::string owners_config;
   std::string procfs = "/proc";
   std::string results;
 };
@@ -58,6 +60,12 @@ const pe::Config& collect_config() {
 const pe::Config& scrape_config() {
   static const pe::Config config =
       load_or_die(g_flags.scrape_config.empty() ? g_flags.config : g_flags.scrape_config);
+  return config;
+}
+
+const pe::Config& owners_config() {
+  static const pe::Config config =
+      load_or_die(g_flags.owners_config.empty() ? g_flags.config : g_flags.owners_config);
   return config;
 }
 
@@ -167,6 +175,7 @@ void BM_AfterDump(benchmark::State& state) {
   const pe::Config& config = collect_config();
   const std::vector<pe::SocketRecord> dumped = dump_or_die(config);
   pe::OwnerResolver owners(g_flags.procfs);
+  resolve_or_die(owners, pe::listener_inodes(config, dumped));  // the one walk
   for (auto _ : state) {
     auto found = owners.resolve(pe::listener_inodes(config, dumped));
     pe::ExporterState exporter_state{
@@ -195,28 +204,55 @@ void BM_ProcfsDump(benchmark::State& state) {
 }
 BENCHMARK(BM_ProcfsDump)->Name("procfs/dump")->Unit(benchmark::kMicrosecond);
 
-// What a scrape costs the exporter besides HTTP: render the latest state and serialize.
-void BM_Scrape(benchmark::State& state) {
+pe::ExporterState scrape_state() {
   const pe::Config& config = scrape_config();
   const std::vector<pe::SocketRecord> dumped = dump_or_die(config);
   pe::OwnerResolver owners(g_flags.procfs);
   auto found = resolve_or_die(owners, pe::listener_inodes(config, dumped));
-  const pe::ExporterState exporter_state{pe::build_snapshot(config, dumped, *found), {}};
+  return pe::ExporterState{pe::build_snapshot(config, dumped, *found), {}};
+}
+
+// What a scrape costs the exporter besides HTTP: render the latest state (our
+// StateCollectable::Collect) and serialize it (prometheus-cpp's TextSerializer), as the
+// Exposer's handler does on every request.
+void BM_Scrape(benchmark::State& state) {
+  const pe::ExporterState exporter_state = scrape_state();
   std::size_t bytes = 0;
   for (auto _ : state) {
     const auto families = pe::render_metrics(exporter_state);
-    std::ostringstream out;
-    prometheus::TextSerializer().Serialize(out, families);
-    bytes = out.str().size();
+    const std::string text = prometheus::TextSerializer().Serialize(families);
+    bytes = text.size();
     benchmark::DoNotOptimize(bytes);
   }
   state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["series"] = 0;
+  for (const auto& family : pe::render_metrics(exporter_state)) {
+    state.counters["series"] += static_cast<double>(family.metric.size());
+  }
 }
 BENCHMARK(BM_Scrape)->Name("scrape/render_serialize")->Unit(benchmark::kMicrosecond);
 
+void BM_Render(benchmark::State& state) {
+  const pe::ExporterState exporter_state = scrape_state();
+  for (auto _ : state) {
+    auto families = pe::render_metrics(exporter_state);
+    benchmark::DoNotOptimize(families);
+  }
+}
+BENCHMARK(BM_Render)->Name("scrape/render")->Unit(benchmark::kMicrosecond);
+
+void BM_Serialize(benchmark::State& state) {
+  const auto families = pe::render_metrics(scrape_state());
+  for (auto _ : state) {
+    std::string text = prometheus::TextSerializer().Serialize(families);
+    benchmark::DoNotOptimize(text);
+  }
+}
+BENCHMARK(BM_Serialize)->Name("scrape/serialize")->Unit(benchmark::kMicrosecond);
+
 // Owner lookup while the set of listeners is unchanged: a cache hit, no walk of /proc.
 void BM_OwnersCached(benchmark::State& state) {
-  const pe::Config& config = collect_config();
+  const pe::Config& config = owners_config();
   const std::vector<std::uint64_t> inodes = pe::listener_inodes(config, dump_or_die(config));
   pe::OwnerResolver owners(g_flags.procfs);
   resolve_or_die(owners, inodes);  // the first resolve walks once
@@ -231,7 +267,7 @@ BENCHMARK(BM_OwnersCached)->Name("owners/cache_hit")->Unit(benchmark::kMicroseco
 
 // A cache miss: a new listener appeared, one walk of /proc/<pid>/fd until it is found.
 void BM_OwnersWalkFound(benchmark::State& state) {
-  const pe::Config& config = collect_config();
+  const pe::Config& config = owners_config();
   const std::vector<std::uint64_t> inodes = pe::listener_inodes(config, dump_or_die(config));
   std::uint64_t walks = 0;
   for (auto _ : state) {
@@ -293,6 +329,8 @@ void parse_own_flags(int& argc, char** argv) {
       g_flags.config = v;
     } else if (const char* v2 = value("--scrape-config=")) {
       g_flags.scrape_config = v2;
+    } else if (const char* v5 = value("--owners-config=")) {
+      g_flags.owners_config = v5;
     } else if (const char* v3 = value("--procfs=")) {
       g_flags.procfs = v3;
     } else if (const char* v4 = value("--results=")) {

@@ -8,6 +8,10 @@
 //       established loopback connections to it, both ends held here: SOCKETS sockets plus
 //       the listener. Every socket gets SO_LINGER {1, 0}, so exit resets them and leaves
 //       no TIME_WAIT behind to disturb the next measurement. Prints "ready PORT SOCKETS".
+//   socket_holder connections ADDRESS SOCKETS [PORT]
+//       The same, but the listener is closed once the connections are up: SOCKETS
+//       established sockets on the port and nothing listening there (the usual state of a
+//       port watched with expect: absent).
 //   socket_holder sleepers COUNT FDS
 //       COUNT child processes, each holding FDS socket fds (socketpairs) and sleeping;
 //       what an owner lookup walks on a busy host. Prints "ready COUNT". The children
@@ -65,7 +69,7 @@ void wait_for_stop(const sigset_t& stop) {
   }
 }
 
-int hold_tcp(const char* address, long sockets, std::uint16_t port) {
+int hold_tcp(const char* address, long sockets, std::uint16_t port, bool keep_listener) {
   const sigset_t stop = block_stop_signals();
   const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) die("socket");
@@ -90,6 +94,7 @@ int hold_tcp(const char* address, long sockets, std::uint16_t port) {
     if (server < 0) die("accept " + std::to_string(i));
     set_no_linger(server);
   }
+  if (!keep_listener) close(listener);
   std::printf("ready %u %ld\n", ntohs(where.sin_port), sockets / 2 * 2);
   std::fflush(stdout);
   wait_for_stop(stop);
@@ -128,15 +133,16 @@ int main(int argc, char** argv) {
   // Die with bench/run.sh even if it is killed with SIGKILL.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "tcp" && (argc == 4 || argc == 5)) {
+  if ((mode == "tcp" || mode == "connections") && (argc == 4 || argc == 5)) {
     const long port = argc == 5 ? std::strtol(argv[4], nullptr, 10) : 0;
-    return hold_tcp(argv[2], std::strtol(argv[3], nullptr, 10), static_cast<std::uint16_t>(port));
+    return hold_tcp(argv[2], std::strtol(argv[3], nullptr, 10), static_cast<std::uint16_t>(port),
+                    mode == "tcp");
   }
   if (mode == "sleepers" && argc == 4) {
     return hold_sleepers(std::strtol(argv[2], nullptr, 10), std::strtol(argv[3], nullptr, 10));
   }
   std::fprintf(stderr,
-               "usage: %s tcp ADDRESS SOCKETS [PORT] | sleepers COUNT FDS\n"
+               "usage: %s tcp|connections ADDRESS SOCKETS [PORT] | sleepers COUNT FDS\n"
                "prints \"ready ...\" when set up, exits on SIGTERM\n",
                argv[0]);
   return 2;
