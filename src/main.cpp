@@ -4,12 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
-#include <sstream>
-
-#include <prometheus/text_serializer.h>
 
 #include "cli.h"
 #include "collector_loop.h"
@@ -50,13 +48,9 @@ int check_config(const pe::Options& options) {
 
 // Exits 0 like the contract says, also when the collection failed: the failure is logged
 // and port_exporter_collect_errors_total in the output says it.
-int print_once(pe::CollectorLoop& loop, const pe::StateCollectable& state) {
+int print_once(pe::CollectorLoop& loop, const std::function<std::string()>& metrics) {
   loop.collect_once();
-  auto families = state.Collect();
-  for (auto& f : pe::ProcessCollectable().Collect()) families.push_back(std::move(f));
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  std::cout << out.str() << std::flush;
+  std::cout << metrics() << std::flush;
   return 0;
 }
 
@@ -122,7 +116,11 @@ int main(int argc, char** argv) {
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); },
       pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), *state);
-  if (options.once) return print_once(loop, *state);
+  // What a scrape gets: the text serialized at the last collection, then process_* now.
+  const std::function<std::string()> metrics = [&state] {
+    return *state->exposition() + pe::serialize(pe::ProcessCollectable().Collect());
+  };
+  if (options.once) return print_once(loop, metrics);
 
   // Block the signals before any thread starts, so every thread inherits the mask and only
   // sigwait() below receives them.
@@ -131,10 +129,9 @@ int main(int argc, char** argv) {
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto process = std::make_shared<pe::ProcessCollectable>();
   pe::WebServer::Settings settings{options.listen_address, options.telemetry_path,
-                                   [&loop] { return loop.ready(); }};
-  auto web = pe::WebServer::start(settings, {state, process});
+                                   [&loop] { return loop.ready(); }, metrics};
+  auto web = pe::WebServer::start(settings);
   if (!web) {
     pe::log::error("cannot start the web server", {{"err", web.error()}});
     return 1;

@@ -1,7 +1,10 @@
 #include "metrics.h"
 
+#include <sstream>
 #include <string>
 #include <utility>
+
+#include <prometheus/text_serializer.h>
 
 #include "version.h"
 
@@ -168,14 +171,28 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   return out;
 }
 
+std::string serialize(const std::vector<MetricFamily>& families) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+StateCollectable::StateCollectable() { publish(std::make_shared<const ExporterState>()); }
+
 void StateCollectable::publish(std::shared_ptr<const ExporterState> state) {
+  auto text = std::make_shared<const std::string>(serialize(render_metrics(*state)));
   std::lock_guard<std::mutex> lock(mutex_);
-  state_ = std::move(state);
+  published_ = Published{std::move(state), std::move(text)};
 }
 
 std::shared_ptr<const ExporterState> StateCollectable::latest() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return state_;
+  return published_.state;
+}
+
+std::shared_ptr<const std::string> StateCollectable::exposition() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return published_.text;
 }
 
 std::vector<MetricFamily> StateCollectable::Collect() const { return render_metrics(*latest()); }

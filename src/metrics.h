@@ -1,11 +1,13 @@
 // Metrics: the latest published state (snapshot + collection stats) as Prometheus metric
-// families. The Collectable does no I/O and holds no lock longer than a pointer copy.
+// families, and as exposition text serialized once per collection, so that a scrape is a
+// copy of ready bytes. Neither does I/O or holds a lock longer than a pointer copy.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <prometheus/collectable.h>
@@ -39,15 +41,27 @@ struct ExporterState {
 // Pure: the metric families for a state, in a stable order.
 std::vector<prometheus::MetricFamily> render_metrics(const ExporterState& state);
 
+// The text exposition format (version 0.0.4) of `families`.
+std::string serialize(const std::vector<prometheus::MetricFamily>& families);
+
 class StateCollectable : public prometheus::Collectable {
  public:
+  StateCollectable();
+
+  // Renders and serializes `state` once, on the publishing (collection) thread.
   void publish(std::shared_ptr<const ExporterState> state);
   std::shared_ptr<const ExporterState> latest() const;
+  // The exposition text of the latest state, as serialized when it was published.
+  std::shared_ptr<const std::string> exposition() const;
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  mutable std::mutex mutex_;  // guards the pointer only
-  std::shared_ptr<const ExporterState> state_ = std::make_shared<const ExporterState>();
+  struct Published {
+    std::shared_ptr<const ExporterState> state;
+    std::shared_ptr<const std::string> text;
+  };
+  mutable std::mutex mutex_;  // guards the two pointers only
+  Published published_;
 };
 
 }  // namespace port_exporter

@@ -18,7 +18,9 @@ namespace {
 std::atomic<const WebServer*> g_server{nullptr};
 
 int reply(mg_connection* conn, int status, const char* content_type, const std::string& body) {
-  const char* reason = status == 200 ? "OK" : "Service Unavailable";
+  const char* reason = status == 200   ? "OK"
+                       : status == 405 ? "Method Not Allowed"
+                                       : "Service Unavailable";
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
             "Cache-Control: no-store\r\n\r\n",
@@ -62,11 +64,13 @@ int handle_request(mg_connection* conn) {
                  landing_page(server->settings().telemetry_path));
   }
   if (uri == "/-/healthy") return reply(conn, 200, "text/plain; charset=utf-8", "Healthy\n");
-  // prometheus-cpp answers GET only; HEAD (uptime checkers) gets the headers a GET would.
-  if (uri == server->settings().telemetry_path &&
-      std::strcmp(request->request_method, "HEAD") == 0) {
-    mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\r\n");
-    return 200;
+  if (uri == server->settings().telemetry_path) {
+    const bool get = std::strcmp(request->request_method, "GET") == 0;
+    if (!get && std::strcmp(request->request_method, "HEAD") != 0) {
+      return reply(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n");
+    }
+    return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+                 server->settings().metrics());
   }
   if (uri == "/-/ready") {
     const bool ready = server->settings().ready && server->settings().ready();
@@ -131,8 +135,7 @@ Result<std::string> civetweb_listening_port(const std::string& listen_address) {
   return *numeric + ":" + port;
 }
 
-Result<std::unique_ptr<WebServer>> WebServer::start(
-    Settings settings, const std::vector<std::weak_ptr<prometheus::Collectable>>& collectables) {
+Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
   auto ports = civetweb_listening_port(settings.listen_address);
   if (!ports) return Error{ports.error()};
   std::unique_ptr<WebServer> server(new WebServer(std::move(settings)));
@@ -150,9 +153,6 @@ Result<std::unique_ptr<WebServer>> WebServer::start(
   } catch (const std::exception& e) {
     g_server = nullptr;
     return Error{"cannot listen on " + server->settings_.listen_address + ": " + e.what()};
-  }
-  for (const auto& c : collectables) {
-    server->exposer_->RegisterCollectable(c, server->settings_.telemetry_path);
   }
   return server;
 }

@@ -1,5 +1,7 @@
-// Web: the HTTP side. prometheus-cpp's civetweb Exposer serves the telemetry path from the
-// collectables; a begin_request hook serves /, /-/healthy and /-/ready in front of it.
+// Web: the HTTP side. prometheus-cpp's civetweb Exposer is the server; its begin_request
+// hook answers the telemetry path with the exposition text serialized at the last
+// collection (a scrape serializes nothing: see docs/benchmarks.md), and /, /-/healthy and
+// /-/ready.
 #pragma once
 
 #include <functional>
@@ -7,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 
 #include "result.h"
@@ -24,11 +25,11 @@ class WebServer {
     std::string listen_address = ":12908";
     std::string telemetry_path = "/metrics";
     std::function<bool()> ready;  // /-/ready answers 200 once this is true
+    std::function<std::string()> metrics;  // the body of the telemetry path
   };
 
   // At most one WebServer per process: civetweb's request hook has no user pointer.
-  static Result<std::unique_ptr<WebServer>> start(
-      Settings settings, const std::vector<std::weak_ptr<prometheus::Collectable>>& collectables);
+  static Result<std::unique_ptr<WebServer>> start(Settings settings);
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;

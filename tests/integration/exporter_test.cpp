@@ -208,8 +208,8 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
   auto state = std::make_shared<StateCollectable>();
   CollectorLoop loop(watching({port}), [] { return Result<Config>(Error{"unused"}); },
                      std::move(source).value(), OwnerResolver("/proc"), *state);
-  auto web = WebServer::start({"127.0.0.1:0", "/metrics", [&loop] { return loop.ready(); }},
-                              {state});
+  auto web = WebServer::start({"127.0.0.1:0", "/metrics", [&loop] { return loop.ready(); },
+                               [&state] { return *state->exposition(); }});
   ASSERT_TRUE(web.ok()) << web.error();
   const int http_port = (*web)->ports().at(0);
 

@@ -77,6 +77,16 @@ TEST(MetricsTest, EmptyStateStillExposesSelfMetrics) {
   EXPECT_NE(text.find("port_exporter_config_last_reload_successful 1"), std::string::npos);
 }
 
+TEST(MetricsTest, ExpositionIsSerializedOnceAtPublishAndMatchesTheFamilies) {
+  StateCollectable collectable;
+  EXPECT_EQ(*collectable.exposition(), expose(ExporterState{}));  // before any collection
+  auto state = std::make_shared<ExporterState>(known_state());
+  collectable.publish(state);
+  const auto text = collectable.exposition();
+  EXPECT_EQ(*text, expose(known_state()));
+  EXPECT_EQ(collectable.exposition(), text);  // the same bytes until the next publish
+}
+
 TEST(MetricsTest, CollectableServesTheLatestPublishedState) {
   StateCollectable collectable;
   auto state = std::make_shared<ExporterState>(known_state());
