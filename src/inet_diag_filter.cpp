@@ -96,4 +96,8 @@ std::vector<std::uint8_t> build_port_filter(const std::vector<std::uint16_t>& po
   return out;
 }
 
+bool filter_in_kernel(const std::vector<std::uint16_t>& ports) {
+  return port_runs(ports).size() <= kMaxKernelFilterRuns;
+}
+
 }  // namespace port_exporter

@@ -316,7 +316,8 @@ Result<std::vector<SocketRecord>> NetlinkSource::dump(const WatchSet& watch) {
   for (const Protocol protocol : {Protocol::kTcp, Protocol::kUdp}) {
     const std::vector<std::uint16_t>& ports = watch.ports(protocol);
     if (ports.empty()) continue;
-    const std::vector<std::uint8_t> bytecode = build_port_filter(ports);
+    const std::vector<std::uint8_t> bytecode =
+        filter_in_kernel(ports) ? build_port_filter(ports) : std::vector<std::uint8_t>{};
     const auto keep = [&](const std::vector<SocketRecord>& part) {
       for (const SocketRecord& record : part) {
         if (!bytecode.empty() || is_watched(record, ports)) records.push_back(record);

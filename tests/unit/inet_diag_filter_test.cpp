@@ -180,5 +180,19 @@ TEST(BuildPortFilter, MatchesExactlyTheWatchedPortsOnEitherSide) {
   }
 }
 
+TEST(KernelFilterChoiceTest, FiltersInTheKernelUpToTheRunBound) {
+  std::vector<std::uint16_t> scattered;
+  for (std::uint16_t p = 2; scattered.size() < kMaxKernelFilterRuns; p += 2) scattered.push_back(p);
+  EXPECT_TRUE(filter_in_kernel(scattered));
+  scattered.push_back(60000);
+  EXPECT_FALSE(filter_in_kernel(scattered));
+}
+
+TEST(KernelFilterChoiceTest, ARangeOfConsecutivePortsIsOneRun) {
+  std::vector<std::uint16_t> range;
+  for (std::uint16_t p = 10000; p < 12000; ++p) range.push_back(p);
+  EXPECT_TRUE(filter_in_kernel(range));
+}
+
 }  // namespace
 }  // namespace port_exporter
