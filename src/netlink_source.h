@@ -52,9 +52,10 @@ class NetlinkSource final : public SocketSource {
   NetlinkSource(const NetlinkSource&) = delete;
   NetlinkSource& operator=(const NetlinkSource&) = delete;
 
-  // One dump per protocol with watched ports and per family (up to 4), filtered by the
-  // kernel. Only if the filter cannot be expressed (thousands of scattered ports) the
-  // dump is unfiltered and the ports are filtered here.
+  // One dump per protocol with watched ports, filtered by the kernel: TCP of both families
+  // in one walk (TCPDIAG_GETSOCK), UDP per family; a kernel that refuses the TCP request
+  // gets the two per-family dumps. Past kMaxKernelFilterRuns port runs (or a filter too
+  // big for one attribute) the dump is unfiltered and the ports are filtered here.
   Result<std::vector<SocketRecord>> dump(const WatchSet& watch) override;
   std::string_view name() const override { return "netlink"; }
 

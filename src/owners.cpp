@@ -113,6 +113,30 @@ bool OwnerResolver::cache_still_valid(int proc_fd,
   return true;
 }
 
+// Reads the fds of every process under `proc` (or only of those the previous scan did not
+// see) for `inodes`, without stopping at the first holder: a shared socket has several,
+// and the allow-list accepts it when any of them is allowed.
+void OwnerResolver::scan(DIR* proc, const std::vector<std::uint64_t>& inodes,
+                         bool only_new_processes) {
+  const InodeSet wanted(inodes.begin(), inodes.end());
+  std::vector<int> pids;
+  while (const dirent* entry = readdir(proc)) {
+    const std::optional<int> pid = parse_decimal<int>(entry->d_name);
+    if (!pid || *pid <= 0) continue;  // self, net, sys, ...
+    pids.push_back(*pid);
+    if (only_new_processes && std::binary_search(known_pids_.begin(), known_pids_.end(), *pid)) {
+      continue;
+    }
+    scan_fds(dirfd(proc), entry->d_name, *pid, wanted, cache_);
+  }
+  std::sort(pids.begin(), pids.end());
+  known_pids_ = std::move(pids);
+  for (auto& [inode, holders] : cache_) {
+    std::sort(holders.begin(), holders.end(),
+              [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
+  }
+}
+
 Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_inodes) {
   std::vector<std::uint64_t> inodes;  // 0: a socket without an inode (a request socket)
   std::copy_if(all_inodes.begin(), all_inodes.end(), std::back_inserter(inodes),
@@ -124,24 +148,17 @@ Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_in
                  std::generic_category().message(errno)};
   }
   const int proc_fd = dirfd(proc.get());
-  if (++resolves_since_walk_ >= kRefreshEvery || !cache_still_valid(proc_fd, inodes)) {
-    // Walk every process, without stopping at the first holder: a shared socket has
-    // several, and the allow-list accepts it when any of them is allowed.
-    const InodeSet wanted(inodes.begin(), inodes.end());
-    HolderMap found;
-    for (const std::uint64_t inode : inodes) found[inode];  // not found: cached as empty
-    while (const dirent* entry = readdir(proc.get())) {
-      const std::optional<int> pid = parse_decimal<int>(entry->d_name);
-      if (!pid || *pid <= 0) continue;  // self, net, sys, ...
-      scan_fds(proc_fd, entry->d_name, *pid, wanted, found);
-    }
-    for (auto& [inode, holders] : found) {
-      std::sort(holders.begin(), holders.end(),
-                [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
-    }
-    cache_ = std::move(found);
+  if (!cache_still_valid(proc_fd, inodes)) {
+    cache_.clear();
+    for (const std::uint64_t inode : inodes) cache_[inode];  // not found: cached as empty
+    scan(proc.get(), inodes, /*only_new_processes=*/false);
     resolves_since_walk_ = 0;
     ++walks_;
+  } else if (++resolves_since_walk_ >= kRefreshEvery) {
+    // A process that inherits a socket later (a service socket-activated by systemd) is a
+    // new process: only those need their fds read.
+    scan(proc.get(), inodes, /*only_new_processes=*/true);
+    resolves_since_walk_ = 0;
   }
   OwnerMap owners;
   for (const std::uint64_t inode : inodes) {

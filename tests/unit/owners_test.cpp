@@ -156,15 +156,26 @@ TEST_F(OwnerResolverTest, AClosedCachedLinkTriggersAWalk) {
   EXPECT_EQ(owners.at(2001).at(0), (Owner{201, "sshd-session"}));
 }
 
-TEST_F(OwnerResolverTest, WalksAgainAfterTheRefreshPeriodToSeeNewHolders) {
+TEST_F(OwnerResolverTest, NewProcessesAreScannedAfterTheRefreshPeriodWithoutAFullWalk) {
   resolve({2001});
   procfs_.add_process(300, "forked");
   procfs_.add_fd(300, 3, "socket:[2001]");  // inherited later: no cached link changed
-  for (std::uint64_t i = 1; i < OwnerResolver::kRefreshEvery; ++i) resolve({2001});
-  EXPECT_EQ(resolver_.walks(), 1u);
+  for (std::uint64_t i = 1; i < OwnerResolver::kRefreshEvery; ++i) {
+    EXPECT_EQ(resolve({2001}).at(2001).size(), 1u);
+  }
   const OwnerMap owners = resolve({2001});
-  EXPECT_EQ(resolver_.walks(), 2u);
-  EXPECT_EQ(owners.at(2001).size(), 2u);
+  EXPECT_EQ(resolver_.walks(), 1u);
+  ASSERT_EQ(owners.at(2001).size(), 2u);
+  EXPECT_EQ(owners.at(2001)[0], (Owner{200, "sshd"}));
+  EXPECT_EQ(owners.at(2001)[1], (Owner{300, "forked"}));
+}
+
+TEST_F(OwnerResolverTest, TheRefreshReadsOnlyProcessesStartedSinceTheLastScan) {
+  resolve({2001});
+  procfs_.add_fd(100, 9, "socket:[2001]");  // an old process got it (SCM_RIGHTS): not seen
+  for (std::uint64_t i = 0; i < OwnerResolver::kRefreshEvery; ++i) resolve({2001});
+  EXPECT_EQ(resolve({2001}).at(2001).size(), 1u);
+  EXPECT_EQ(resolver_.walks(), 1u);
 }
 
 TEST_F(OwnerResolverTest, InvalidUtf8InAProcessNameIsRepaired) {
