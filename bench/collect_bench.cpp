@@ -271,8 +271,8 @@ BENCHMARK(BM_OwnersCached)
     ->Unit(benchmark::kMicrosecond)
     ->Iterations(pe::OwnerResolver::kRefreshEvery - 2);
 
-// Owner lookup per collection in the steady state: cache hits plus the refresh walk every
-// kRefreshEvery resolves, averaged.
+// Owner lookup per collection in the steady state: cache hits plus, every kRefreshEvery
+// resolves, the scan of processes started since the last one, averaged.
 void BM_OwnersSteady(benchmark::State& state) {
   const pe::Config& config = owners_config();
   const std::vector<std::uint64_t> inodes = pe::listener_inodes(config, dump_or_die(config));
@@ -292,7 +292,7 @@ BENCHMARK(BM_OwnersSteady)
     ->Unit(benchmark::kMicrosecond)
     ->Iterations(4 * pe::OwnerResolver::kRefreshEvery);
 
-// A cache miss (a new listener) or a refresh: one walk of every fd of every process, since
+// A cache miss (a new listener, a stale cached link): one walk of every fd of every process, since
 // a shared socket may have several holders.
 void BM_OwnersWalk(benchmark::State& state) {
   const pe::Config& config = owners_config();

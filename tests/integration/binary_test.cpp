@@ -47,6 +47,17 @@ int free_port() {
   return s.local_port();
 }
 
+// Waits until the exporter on `port` answers `path` with 200.
+bool comes_up(int port, const std::string& path) {
+  return eventually([&] {
+    try {
+      return http_get(port, path).status == 200;
+    } catch (const std::exception&) {
+      return false;  // not listening yet
+    }
+  });
+}
+
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -111,13 +122,7 @@ TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
   const int http_port = free_port();
   ChildProcess p({kBinary, "--config.file=" + config.path(),
                   "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
-  ASSERT_TRUE(eventually([&] {
-    try {
-      return http_get(http_port, "/-/ready").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  })) << p.err();
+  ASSERT_TRUE(comes_up(http_port, "/-/ready")) << p.err();
   const std::string first_series = "port_listeners{port=\"" + std::to_string(first.local_port()) +
                                    "\",protocol=\"tcp\",family=\"ipv4\"} 1";
   EXPECT_TRUE(contains(http_get(http_port, "/metrics").body, first_series));
@@ -153,13 +158,7 @@ TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
 TEST(BinaryTest, SigintStopsWithinOneSecond) {
   const int http_port = free_port();
   ChildProcess p({kBinary, "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
-  ASSERT_TRUE(eventually([&] {
-    try {
-      return http_get(http_port, "/-/healthy").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  })) << p.err();
+  ASSERT_TRUE(comes_up(http_port, "/-/healthy")) << p.err();
   p.signal(SIGINT);
   EXPECT_EQ(p.wait(std::chrono::seconds(1)), 0) << p.err();
 }

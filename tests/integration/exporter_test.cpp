@@ -1,23 +1,21 @@
 // The whole collection path (kernel source -> owners -> snapshot -> metrics -> HTTP) on
 // real loopback sockets, every count compared with `ss` run in the same test.
-#include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <gtest/gtest.h>
 
 #include "collector_loop.h"
 #include "http_client.h"
 #include "metrics.h"
 #include "netlink_source.h"
+#include "process.h"
 #include "snapshot.h"
-#include "utf8.h"
 #include "socket_helpers.h"
 #include "ss_counts.h"
+#include "utf8.h"
 #include "web.h"
 
 namespace port_exporter {
@@ -26,6 +24,7 @@ namespace {
 using test::connect_tcp;
 using test::open_connection;
 using test::open_listener;
+using test::own_comm;
 using test::SocketOptions;
 using test::TestSocket;
 
@@ -39,13 +38,6 @@ Config watching(const std::vector<std::uint16_t>& ports, Expect expect = Expect:
     config.ports.push_back(p);
   }
   return config;
-}
-
-std::string own_comm() {
-  std::ifstream in("/proc/self/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm;
 }
 
 Snapshot collect(const Config& config, OwnerResolver& owners) {
@@ -177,9 +169,7 @@ TEST(ExporterIntegrationTest, AProcessNameThatIsNotUtf8StillGivesAValidExpositio
   ASSERT_EQ(snapshot.listener_info.size(), 1u);
   EXPECT_EQ(snapshot.listener_info[0].pid, child);
   EXPECT_EQ(snapshot.listener_info[0].process, "ev\xEF\xBF\xBD\"il");
-  std::ostringstream text;
-  prometheus::TextSerializer().Serialize(text, render_metrics(ExporterState{snapshot, {}}));
-  EXPECT_TRUE(is_valid_utf8(text.str()));
+  EXPECT_TRUE(is_valid_utf8(serialize(render_metrics(ExporterState{snapshot, {}}))));
 }
 
 TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {

@@ -11,10 +11,13 @@
 
 #include "netlink_source.h"
 #include "owners.h"
+#include "process.h"
 #include "socket_helpers.h"
 
 namespace port_exporter {
 namespace {
+
+using test::own_comm;
 
 // What both sources must agree on (uid too: the test runs as one user).
 using Identity = std::tuple<Protocol, Family, TcpState, std::string, std::uint16_t, std::string,
@@ -29,13 +32,6 @@ std::vector<Identity> identities(const std::vector<SocketRecord>& records) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string own_comm() {
-  std::ifstream in("/proc/self/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm;
 }
 
 TEST(ProcfsSourceOnProc, SeesTheSameSocketsAsNetlink) {

@@ -86,6 +86,14 @@ class ChildProcess {
   std::string stderr_path_;
 };
 
+// The kernel's name of this process (/proc/self/comm), as owner lookup reports it.
+inline std::string own_comm() {
+  std::ifstream in("/proc/self/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
 // Polls `condition` every 20 ms until it holds or `deadline` passes.
 template <typename Condition>
 bool eventually(Condition condition, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
