@@ -44,8 +44,7 @@ bool run_once(char** argv, Sample& sample) {
   rusage usage{};
   if (wait4(child, &status, 0, &usage) != child) return false;
   sample.wall_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-          .count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   sample.cpu_ms = ms(usage.ru_utime) + ms(usage.ru_stime);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

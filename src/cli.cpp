@@ -34,8 +34,10 @@ const std::map<std::string, Setter>& value_flags() {
       {"web.telemetry-path",
        [](Options& o, const std::string& v) -> Result<bool> {
          if (v.empty() || v[0] != '/' || v == "/" || v == "/-/healthy" || v == "/-/ready") {
-           return Error{"--web.telemetry-path must start with '/' and not be '/', "
-                        "'/-/healthy' or '/-/ready': \"" + v + "\""};
+           return Error{
+               "--web.telemetry-path must start with '/' and not be '/', "
+               "'/-/healthy' or '/-/ready': \"" +
+               v + "\""};
          }
          o.telemetry_path = v;
          return true;

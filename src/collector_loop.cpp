@@ -10,8 +10,7 @@ namespace port_exporter {
 namespace {
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 ErrorSource error_source(std::string_view source_name) {
@@ -41,12 +40,12 @@ bool CollectorLoop::collect_once() {
   stats_.collections++;
   if (!records) {
     stats_.errors[index(error_source(source_->name()))]++;
-    log::warn("collection failed", {{"source", std::string(source_->name())},
-                                    {"err", records.error()}});
+    log::warn("collection failed",
+              {{"source", std::string(source_->name())}, {"err", records.error()}});
     stats_.last_duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    out_.publish(std::make_shared<const ExporterState>(
-        ExporterState{out_.latest()->snapshot, stats_}));
+    out_.publish(
+        std::make_shared<const ExporterState>(ExporterState{out_.latest()->snapshot, stats_}));
     return false;
   }
   auto owners = owners_.resolve(listener_inodes(config_, *records));

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
@@ -14,8 +15,6 @@
 #include <optional>
 #include <system_error>
 #include <utility>
-
-#include <yaml-cpp/yaml.h>
 
 #include "utf8.h"
 #include "yaml_fields.h"

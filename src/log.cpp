@@ -47,9 +47,10 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_logfmt_value(std::string& out, std::string_view s) {
-  const bool quote = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
-    return c == ' ' || c == '=' || c == '"' || static_cast<unsigned char>(c) < 0x20;
-  });
+  const bool quote =
+      s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
+        return c == ' ' || c == '=' || c == '"' || static_cast<unsigned char>(c) < 0x20;
+      });
   if (quote) {
     append_json_string(out, s);  // logfmt quoting uses the same escapes
   } else {
@@ -75,14 +76,13 @@ void append_field(std::string& out, Format format, std::string_view key, std::st
 std::string now_rfc3339() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      now.time_since_epoch()).count() % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms));
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 

@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
 
   auto state = std::make_shared<pe::StateCollectable>();
   pe::CollectorLoop loop(
-      config.value(), [&options] { return load(options); },
-      pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), *state);
+      config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
+      pe::OwnerResolver(options.procfs), *state);
   // What a scrape gets: the text serialized at the last collection, then process_* now.
   const std::function<std::string()> metrics = [&state] {
     return *state->exposition() + pe::serialize(pe::ProcessCollectable().Collect());

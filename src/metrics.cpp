@@ -1,10 +1,10 @@
 #include "metrics.h"
 
+#include <prometheus/text_serializer.h>
+
 #include <sstream>
 #include <string>
 #include <utility>
-
-#include <prometheus/text_serializer.h>
 
 #include "version.h"
 
@@ -87,14 +87,13 @@ MetricFamily listener_info(const Snapshot& s) {
 std::vector<MetricFamily> verdicts(const Snapshot& s) {
   auto unexpected = family("port_unexpected_listeners",
                            "Listeners that break the port's expectation.", MetricType::Gauge);
-  auto missing = family("port_missing_listeners",
-                        "1 when the port is expected present and nothing listens, else 0.",
-                        MetricType::Gauge);
-  auto policy = family("port_policy_info", "The configured expectation for the port.",
-                       MetricType::Gauge);
+  auto missing =
+      family("port_missing_listeners",
+             "1 when the port is expected present and nothing listens, else 0.", MetricType::Gauge);
+  auto policy =
+      family("port_policy_info", "The configured expectation for the port.", MetricType::Gauge);
   for (const PortVerdict& v : s.verdicts) {
-    Labels labels{{"port", port_label(v.port)},
-                  {"protocol", std::string(to_string(v.protocol))}};
+    Labels labels{{"port", port_label(v.port)}, {"protocol", std::string(to_string(v.protocol))}};
     add(unexpected, labels, static_cast<double>(v.unexpected));
     add(missing, labels, static_cast<double>(v.missing));
     labels.push_back({"expect", std::string(to_string(v.expect))});
@@ -118,8 +117,8 @@ std::vector<MetricFamily> self_metrics(const CollectStats& stats) {
   add(duration, {}, stats.last_duration_seconds);
   out.push_back(std::move(duration));
 
-  auto collections = family("port_exporter_collections_total", "Collections run.",
-                            MetricType::Counter);
+  auto collections =
+      family("port_exporter_collections_total", "Collections run.", MetricType::Counter);
   add(collections, {}, static_cast<double>(stats.collections));
   out.push_back(std::move(collections));
 
@@ -136,15 +135,15 @@ std::vector<MetricFamily> self_metrics(const CollectStats& stats) {
   add(success, {}, stats.last_success_timestamp_seconds);
   out.push_back(std::move(success));
 
-  auto reload = family("port_exporter_config_last_reload_successful",
-                       "Whether the last configuration reload attempt was successful.",
-                       MetricType::Gauge);
+  auto reload =
+      family("port_exporter_config_last_reload_successful",
+             "Whether the last configuration reload attempt was successful.", MetricType::Gauge);
   add(reload, {}, stats.config_reload_successful ? 1 : 0);
   out.push_back(std::move(reload));
 
-  auto reload_time = family("port_exporter_config_last_reload_success_timestamp_seconds",
-                            "Unix time of the last successful configuration load.",
-                            MetricType::Gauge);
+  auto reload_time =
+      family("port_exporter_config_last_reload_success_timestamp_seconds",
+             "Unix time of the last successful configuration load.", MetricType::Gauge);
   add(reload_time, {}, stats.config_reload_success_timestamp_seconds);
   out.push_back(std::move(reload_time));
   return out;

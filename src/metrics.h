@@ -3,15 +3,15 @@
 // copy of ready bytes. Neither does I/O or holds a lock longer than a pointer copy.
 #pragma once
 
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
 
 #include "config.h"
 #include "snapshot.h"

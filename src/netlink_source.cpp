@@ -92,8 +92,7 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
       }
       return Error{"netlink error reply: " + errno_text(-*status)};
     }
-    case NLMSG_OVERRUN:
-      return Error{"netlink reply overrun: data was lost"};
+    case NLMSG_OVERRUN: return Error{"netlink reply overrun: data was lost"};
     case SOCK_DIAG_BY_FAMILY:
     case TCPDIAG_GETSOCK: {  // the one-walk TCP dump (build_tcp_request_both_families)
       inet_diag_msg msg;

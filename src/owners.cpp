@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <iterator>
 #include <charconv>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -76,8 +76,8 @@ std::string read_comm(int proc_fd, int pid) {
 // simply has none.
 void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted,
               OwnerResolver::HolderMap& found) {
-  const int fd_dir = openat(proc_fd, (std::string(pid_name) + "/fd").c_str(),
-                            O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int fd_dir =
+      openat(proc_fd, (std::string(pid_name) + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd_dir < 0) return;
   const DirPtr fds(fdopendir(fd_dir));
   if (!fds) {
@@ -100,8 +100,7 @@ void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted
 
 OwnerResolver::OwnerResolver(std::string procfs_root) : procfs_root_(std::move(procfs_root)) {}
 
-bool OwnerResolver::cache_still_valid(int proc_fd,
-                                      const std::vector<std::uint64_t>& inodes) const {
+bool OwnerResolver::cache_still_valid(int proc_fd, const std::vector<std::uint64_t>& inodes) const {
   for (const std::uint64_t inode : inodes) {
     const auto cached = cache_.find(inode);
     if (cached == cache_.end()) return false;  // a new listener

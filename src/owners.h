@@ -59,7 +59,7 @@ class OwnerResolver {
   void scan(DIR* proc, const std::vector<std::uint64_t>& inodes, bool only_new_processes);
 
   std::string procfs_root_;
-  HolderMap cache_;  // every inode of the last walk; empty vector: not found
+  HolderMap cache_;              // every inode of the last walk; empty vector: not found
   std::vector<int> known_pids_;  // sorted: the processes the last scan saw
   std::uint64_t walks_ = 0;
   std::uint64_t resolves_since_walk_ = 0;

@@ -11,8 +11,8 @@ namespace {
 bool allowed(const PortPolicy& policy, const std::vector<std::string>& owners) {
   if (policy.allowed_processes.empty()) return true;
   return std::any_of(owners.begin(), owners.end(), [&](const std::string& process) {
-    return std::find(policy.allowed_processes.begin(), policy.allowed_processes.end(),
-                     process) != policy.allowed_processes.end();
+    return std::find(policy.allowed_processes.begin(), policy.allowed_processes.end(), process) !=
+           policy.allowed_processes.end();
   });
 }
 
@@ -26,17 +26,14 @@ PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
   verdict.expect = policy.expect;
   verdict.description = policy.description;
   switch (policy.expect) {
-    case Expect::kAbsent:
-      verdict.unexpected = listener_owners.size();
-      break;
+    case Expect::kAbsent: verdict.unexpected = listener_owners.size(); break;
     case Expect::kPresent:
       verdict.missing = listener_owners.empty() ? 1 : 0;
       verdict.unexpected = static_cast<std::uint64_t>(
           std::count_if(listener_owners.begin(), listener_owners.end(),
                         [&](const std::vector<std::string>& o) { return !allowed(policy, o); }));
       break;
-    case Expect::kAny:
-      break;
+    case Expect::kAny: break;
   }
   return verdict;
 }

@@ -65,12 +65,12 @@ Result<ProcessStats> parse_proc_stat(const std::string& stat_line, long ticks_pe
   if (fields.size() < 22) return Error{"malformed stat line: too few fields"};
   try {
     ProcessStats s;
-    const double utime = std::stod(fields[11]);       // field 14
-    const double stime = std::stod(fields[12]);       // field 15
-    const double starttime = std::stod(fields[19]);   // field 22
+    const double utime = std::stod(fields[11]);      // field 14
+    const double stime = std::stod(fields[12]);      // field 15
+    const double starttime = std::stod(fields[19]);  // field 22
     s.cpu_seconds = (utime + stime) / static_cast<double>(ticks_per_second);
     s.start_time_seconds = boot_time_seconds + starttime / static_cast<double>(ticks_per_second);
-    s.virtual_memory_bytes = std::stod(fields[20]);   // field 23
+    s.virtual_memory_bytes = std::stod(fields[20]);  // field 23
     s.resident_memory_bytes = std::stod(fields[21]) * static_cast<double>(page_size);
     return s;
   } catch (const std::exception&) {
@@ -95,8 +95,7 @@ std::vector<prometheus::MetricFamily> ProcessCollectable::Collect() const {
       gauge("process_open_fds", "Number of open file descriptors.", count_open_fds()),
       gauge("process_max_fds", "Maximum number of open file descriptors.",
             static_cast<double>(limit.rlim_cur)),
-      gauge("process_start_time_seconds",
-            "Start time of the process since unix epoch in seconds.",
+      gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
             stats->start_time_seconds),
   };
 }

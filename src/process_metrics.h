@@ -2,11 +2,11 @@
 // /proc/self at scrape time like every Prometheus client library does.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
+
+#include <string>
+#include <vector>
 
 #include "result.h"
 

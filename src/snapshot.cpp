@@ -42,30 +42,31 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   std::vector<Slot> slots;
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
-      Slot slot{policy.port, protocol, &policy, snapshot.listeners.size(),
-                snapshot.connections.size(), {}};
+      Slot slot{
+          policy.port, protocol, &policy, snapshot.listeners.size(), snapshot.connections.size(),
+          {}};
       for (Family family : kFamilies) {
         snapshot.listeners.push_back({policy.port, protocol, family, 0});
       }
       for (Family family : kFamilies) {
         for (Direction direction : kDirections) {
           for (TcpState state : connection_states(protocol)) {
-            snapshot.connections.push_back(
-                {policy.port, protocol, family, direction, state, 0});
+            snapshot.connections.push_back({policy.port, protocol, family, direction, state, 0});
           }
         }
       }
       slots.push_back(std::move(slot));
     }
   }
-  std::sort(slots.begin(), slots.end(),
-            [](const Slot& a, const Slot& b) { return slot_before(a, {b.port, b.protocol}); });
+  std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    return slot_before(a, {b.port, b.protocol});
+  });
   return slots;
 }
 
 Slot* find_slot(std::vector<Slot>& slots, std::uint16_t port, Protocol protocol) {
-  const auto it = std::lower_bound(slots.begin(), slots.end(), std::make_pair(port, protocol),
-                                   slot_before);
+  const auto it =
+      std::lower_bound(slots.begin(), slots.end(), std::make_pair(port, protocol), slot_before);
   if (it == slots.end() || it->port != port || it->protocol != protocol) return nullptr;
   return &*it;
 }
@@ -84,9 +85,10 @@ void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& 
 // One identity per process holding the socket (as `ss -p` lists them), or one "unknown".
 std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord& record,
                                             const OwnerMap& owners) {
-  const ListenerInfo base{slot.port, slot.protocol, record.family,
-                          format_address(record.family, record.local.address),
-                          record.uid, 0, kUnknown};
+  const ListenerInfo base{slot.port,     slot.protocol,
+                          record.family, format_address(record.family, record.local.address),
+                          record.uid,    0,
+                          kUnknown};
   const auto found = owners.find(record.inode);
   if (found == owners.end() || found->second.empty()) return {base};
   std::vector<ListenerInfo> infos;
@@ -112,8 +114,8 @@ std::string_view to_string(Direction d) {
 
 const std::vector<TcpState>& connection_states(Protocol p) {
   static const std::vector<TcpState> tcp = {
-      TcpState::kEstablished, TcpState::kSynSent,   TcpState::kSynRecv, TcpState::kFinWait1,
-      TcpState::kFinWait2,    TcpState::kTimeWait,  TcpState::kClose,   TcpState::kCloseWait,
+      TcpState::kEstablished, TcpState::kSynSent,  TcpState::kSynRecv, TcpState::kFinWait1,
+      TcpState::kFinWait2,    TcpState::kTimeWait, TcpState::kClose,   TcpState::kCloseWait,
       TcpState::kLastAck,     TcpState::kClosing};
   static const std::vector<TcpState> udp = {TcpState::kEstablished};
   return p == Protocol::kTcp ? tcp : udp;

@@ -45,8 +45,7 @@ struct ListenerInfo {
 
   friend bool operator==(const ListenerInfo& a, const ListenerInfo& b) {
     return a.port == b.port && a.protocol == b.protocol && a.family == b.family &&
-           a.address == b.address && a.uid == b.uid && a.pid == b.pid &&
-           a.process == b.process;
+           a.address == b.address && a.uid == b.uid && a.pid == b.pid && a.process == b.process;
   }
 };
 

@@ -48,7 +48,9 @@ std::string landing_page(const std::string& telemetry_path) {
   return "<!DOCTYPE html>\n<html><head><title>port_exporter</title></head><body>\n"
          "<h1>port_exporter</h1>\n"
          "<p>Counts listeners and connections on watched ports.</p>\n"
-         "<ul><li><a href=\"" + html_escape(telemetry_path) + "\">Metrics</a></li>\n"
+         "<ul><li><a href=\"" +
+         html_escape(telemetry_path) +
+         "\">Metrics</a></li>\n"
          "<li><a href=\"/-/healthy\">Health</a></li>\n"
          "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n</body></html>\n";
 }
@@ -93,8 +95,8 @@ Result<std::string> resolve_host(const std::string& host) {
     return Error{"cannot resolve \"" + host + "\": " + gai_strerror(rc)};
   }
   char text[NI_MAXHOST] = {};
-  const int rc = getnameinfo(found->ai_addr, found->ai_addrlen, text, sizeof text, nullptr, 0,
-                             NI_NUMERICHOST);
+  const int rc =
+      getnameinfo(found->ai_addr, found->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST);
   const bool v6 = found->ai_family == AF_INET6;
   freeaddrinfo(found);
   if (rc != 0) return Error{"cannot resolve \"" + host + "\": " + gai_strerror(rc)};
@@ -110,8 +112,8 @@ Result<std::string> civetweb_listening_port(const std::string& listen_address) {
   if (colon == std::string::npos) return Error{bad};
   std::string host = listen_address.substr(0, colon);
   const std::string port = listen_address.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) > 65535) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
     return Error{bad};
   }
   if (host.empty()) {
@@ -144,8 +146,8 @@ Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
   // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md). Each open connection
   // holds a worker thread: 16 of them, and a 3 s request timeout, keep a few slow or idle
   // clients from starving the health probes.
-  std::vector<std::string> options = {"listening_ports", *ports,        "num_threads", "16",
-                                      "enable_keep_alive", "yes",       "tcp_nodelay", "1",
+  std::vector<std::string> options = {"listening_ports",    *ports, "num_threads", "16",
+                                      "enable_keep_alive",  "yes",  "tcp_nodelay", "1",
                                       "request_timeout_ms", "3000"};
   g_server = server.get();  // before the first request can arrive
   try {

@@ -4,12 +4,12 @@
 // /-/ready.
 #pragma once
 
+#include <prometheus/exposer.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <prometheus/exposer.h>
 
 #include "result.h"
 
@@ -24,7 +24,7 @@ class WebServer {
   struct Settings {
     std::string listen_address = ":12908";
     std::string telemetry_path = "/metrics";
-    std::function<bool()> ready;  // /-/ready answers 200 once this is true
+    std::function<bool()> ready;           // /-/ready answers 200 once this is true
     std::function<std::string()> metrics;  // the body of the telemetry path
   };
 

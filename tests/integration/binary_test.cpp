@@ -108,7 +108,8 @@ TEST(BinaryTest, OncePrintsTheCountsOfARealListener) {
   ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
   ASSERT_EQ(p.wait(), 0) << p.err();
   const std::string out = p.out();
-  EXPECT_TRUE(contains(out, "port_listeners{port=\"" + port + "\",protocol=\"tcp\",family=\"ipv4\"} 1"))
+  EXPECT_TRUE(
+      contains(out, "port_listeners{port=\"" + port + "\",protocol=\"tcp\",family=\"ipv4\"} 1"))
       << out;
   EXPECT_TRUE(contains(out, "port_listener_info{port=\"" + port +
                                 "\",protocol=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\""));
@@ -139,11 +140,11 @@ TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
   // A valid one is taken: the new port is watched at once.
   config.write(config_watching(second.local_port()));
   p.signal(SIGHUP);
-  const std::string second_series = "port_listeners{port=\"" +
-                                    std::to_string(second.local_port()) +
+  const std::string second_series = "port_listeners{port=\"" + std::to_string(second.local_port()) +
                                     "\",protocol=\"tcp\",family=\"ipv4\"} 1";
-  EXPECT_TRUE(eventually([&] { return contains(http_get(http_port, "/metrics").body, second_series); }))
-      << p.err();
+  EXPECT_TRUE(eventually([&] {
+    return contains(http_get(http_port, "/metrics").body, second_series);
+  })) << p.err();
   EXPECT_TRUE(contains(http_get(http_port, "/metrics").body,
                        "port_exporter_config_last_reload_successful 1"));
 

@@ -1,11 +1,10 @@
 // The whole collection path (kernel source -> owners -> snapshot -> metrics -> HTTP) on
 // real loopback sockets, every count compared with `ss` run in the same test.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "collector_loop.h"
 #include "http_client.h"
@@ -57,8 +56,8 @@ struct SocketZoo {
       open_listener(Protocol::kTcp, "::", tcp4_any.local_port(), SocketOptions{true, false});
   TestSocket dual_stack = open_listener(Protocol::kTcp, "::");
   TestSocket reuse_a = open_listener(Protocol::kTcp, "127.0.0.1", 0, SocketOptions{false, true});
-  TestSocket reuse_b = open_listener(Protocol::kTcp, "127.0.0.1", reuse_a.local_port(),
-                                     SocketOptions{false, true});
+  TestSocket reuse_b =
+      open_listener(Protocol::kTcp, "127.0.0.1", reuse_a.local_port(), SocketOptions{false, true});
   test::TcpConnection v4_conn = connect_tcp(tcp4_any, "127.0.0.1");
   test::TcpConnection v6_conn = connect_tcp(tcp6_any_v6only, "::1");
   test::TcpConnection dual_conn_v4 = connect_tcp(dual_stack, "127.0.0.1");
@@ -79,10 +78,12 @@ TEST(ExporterIntegrationTest, EveryCountEqualsSsOnAMixOfRealSockets) {
   const Snapshot snapshot = collect(config, owners);
   const test::SsCounts from_ss = test::count_with_ss(zoo.ports());
   const test::SsCounts exported = test::counts_of(snapshot);
-  EXPECT_EQ(exported.listeners, from_ss.listeners)
-      << "exported:\n" << test::describe(exported) << "ss:\n" << test::describe(from_ss);
-  EXPECT_EQ(exported.connections, from_ss.connections)
-      << "exported:\n" << test::describe(exported) << "ss:\n" << test::describe(from_ss);
+  EXPECT_EQ(exported.listeners, from_ss.listeners) << "exported:\n"
+                                                   << test::describe(exported) << "ss:\n"
+                                                   << test::describe(from_ss);
+  EXPECT_EQ(exported.connections, from_ss.connections) << "exported:\n"
+                                                       << test::describe(exported) << "ss:\n"
+                                                       << test::describe(from_ss);
   // Sanity: the zoo is really there, so equality is not two empty maps.
   EXPECT_EQ(from_ss.listeners.size(), 6u) << test::describe(from_ss);
   EXPECT_GE(from_ss.connections.size(), 5u) << test::describe(from_ss);
@@ -178,8 +179,9 @@ TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {
   auto source = NetlinkSource::open();
   ASSERT_TRUE(source.ok()) << source.error();
   StateCollectable state;
-  CollectorLoop loop(watching({port}), [] { return Result<Config>(Error{"unused"}); },
-                     std::move(source).value(), OwnerResolver("/proc"), state);
+  CollectorLoop loop(
+      watching({port}), [] { return Result<Config>(Error{"unused"}); }, std::move(source).value(),
+      OwnerResolver("/proc"), state);
   ASSERT_TRUE(loop.collect_once());
   EXPECT_EQ(state.latest()->snapshot.listeners[0].count, 1u);
   EXPECT_EQ(state.latest()->snapshot.verdicts[0].unexpected, 1u);
@@ -196,8 +198,9 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
   auto source = NetlinkSource::open();
   ASSERT_TRUE(source.ok()) << source.error();
   auto state = std::make_shared<StateCollectable>();
-  CollectorLoop loop(watching({port}), [] { return Result<Config>(Error{"unused"}); },
-                     std::move(source).value(), OwnerResolver("/proc"), *state);
+  CollectorLoop loop(
+      watching({port}), [] { return Result<Config>(Error{"unused"}); }, std::move(source).value(),
+      OwnerResolver("/proc"), *state);
   auto web = WebServer::start({"127.0.0.1:0", "/metrics", [&loop] { return loop.ready(); },
                                [&state] { return *state->exposition(); }});
   ASSERT_TRUE(web.ok()) << web.error();
@@ -211,9 +214,9 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
   const auto metrics = test::http_get(http_port, "/metrics");
   EXPECT_EQ(metrics.status, 200);
   const std::string p = std::to_string(port);
-  EXPECT_NE(metrics.body.find("port_listeners{port=\"" + p +
-                              "\",protocol=\"tcp\",family=\"ipv4\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.body.find("port_listeners{port=\"" + p + "\",protocol=\"tcp\",family=\"ipv4\"} 1"),
+      std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("port_unexpected_listeners{port=\"" + p + "\",protocol=\"tcp\"} 1"),
             std::string::npos);

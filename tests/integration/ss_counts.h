@@ -24,10 +24,10 @@ struct SsCounts {
 // ss's state column -> the exporter's state label.
 inline std::string state_label(const std::string& ss_state) {
   static const std::map<std::string, std::string> names = {
-      {"ESTAB", "established"},  {"SYN-SENT", "syn_sent"},     {"SYN-RECV", "syn_recv"},
-      {"FIN-WAIT-1", "fin_wait1"}, {"FIN-WAIT-2", "fin_wait2"}, {"TIME-WAIT", "time_wait"},
-      {"UNCONN", "close"},        {"CLOSE-WAIT", "close_wait"}, {"LAST-ACK", "last_ack"},
-      {"CLOSING", "closing"},     {"LISTEN", "listen"}};
+      {"ESTAB", "established"},    {"SYN-SENT", "syn_sent"},     {"SYN-RECV", "syn_recv"},
+      {"FIN-WAIT-1", "fin_wait1"}, {"FIN-WAIT-2", "fin_wait2"},  {"TIME-WAIT", "time_wait"},
+      {"UNCONN", "close"},         {"CLOSE-WAIT", "close_wait"}, {"LAST-ACK", "last_ack"},
+      {"CLOSING", "closing"},      {"LISTEN", "listen"}};
   const auto it = names.find(ss_state);
   return it == names.end() ? "unknown:" + ss_state : it->second;
 }
@@ -46,8 +46,8 @@ inline SsCounts count_with_ss(const std::vector<std::uint16_t>& ports) {
   };
   for (Protocol protocol : {Protocol::kTcp, Protocol::kUdp}) {
     for (Family family : {Family::kIpv4, Family::kIpv6}) {
-      const std::string options = std::string(protocol == Protocol::kTcp ? "-t" : "-u") +
-                                  " -a " + (family == Family::kIpv4 ? "-4" : "-6");
+      const std::string options = std::string(protocol == Protocol::kTcp ? "-t" : "-u") + " -a " +
+                                  (family == Family::kIpv4 ? "-4" : "-6");
       for (const std::string& line : run_ss(options, ss_port_filter(ports))) {
         std::istringstream fields(line);
         std::string state, recv_q, send_q, local, peer;
@@ -95,8 +95,8 @@ inline std::string describe(const SsCounts& counts) {
   }
   for (const auto& [k, v] : counts.connections) {
     out << "conn " << std::get<0>(k) << "/" << to_string(std::get<1>(k)) << "/"
-        << to_string(std::get<2>(k)) << "/" << to_string(std::get<3>(k)) << "/"
-        << std::get<4>(k) << " = " << v << "\n";
+        << to_string(std::get<2>(k)) << "/" << to_string(std::get<3>(k)) << "/" << std::get<4>(k)
+        << " = " << v << "\n";
   }
   return out.str();
 }

@@ -18,8 +18,7 @@ struct HttpResponse {
   std::string body;
 };
 
-inline HttpResponse http_get(int port, const std::string& path,
-                             const std::string& method = "GET") {
+inline HttpResponse http_get(int port, const std::string& path, const std::string& method = "GET") {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket");
   sockaddr_in address{};

@@ -96,7 +96,8 @@ inline std::string own_comm() {
 
 // Polls `condition` every 20 ms until it holds or `deadline` passes.
 template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+bool eventually(Condition condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (condition()) return true;

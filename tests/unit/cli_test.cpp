@@ -19,8 +19,8 @@ TEST(CliTest, DefaultsFollowTheContract) {
 
 TEST(CliTest, AcceptsEqualsAndSeparateValues) {
   const auto o = parse_args({"--config.file=/etc/p.yml", "--web.listen-address", "127.0.0.1:0",
-                             "--path.procfs=/host/proc", "--log.level=debug",
-                             "--log.format", "json", "--once"});
+                             "--path.procfs=/host/proc", "--log.level=debug", "--log.format",
+                             "json", "--once"});
   ASSERT_TRUE(o.ok()) << o.error();
   EXPECT_EQ(o->config_file, "/etc/p.yml");
   EXPECT_EQ(o->listen_address, "127.0.0.1:0");
@@ -69,9 +69,9 @@ TEST(CliTest, BooleanFlagsTakeNoValue) {
 
 TEST(CliTest, UsageNamesEveryFlag) {
   const std::string text = usage("port_exporter");
-  for (const char* flag : {"--config.file", "--web.listen-address", "--web.telemetry-path",
-                           "--path.procfs", "--once", "--check-config", "--log.level",
-                           "--log.format", "--version", "--help"}) {
+  for (const char* flag :
+       {"--config.file", "--web.listen-address", "--web.telemetry-path", "--path.procfs", "--once",
+        "--check-config", "--log.level", "--log.format", "--version", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
 }

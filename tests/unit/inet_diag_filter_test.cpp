@@ -69,26 +69,13 @@ bool kernel_matches(const Bytes& code, std::uint16_t sport, std::uint16_t dport)
     const std::uint16_t port = o.code == INET_DIAG_BC_JMP ? 0 : op_at(code, at + 4).no;
     bool yes = false;
     switch (o.code) {
-      case INET_DIAG_BC_S_EQ:
-        yes = sport == port;
-        break;
-      case INET_DIAG_BC_D_EQ:
-        yes = dport == port;
-        break;
-      case INET_DIAG_BC_S_GE:
-        yes = sport >= port;
-        break;
-      case INET_DIAG_BC_S_LE:
-        yes = sport <= port;
-        break;
-      case INET_DIAG_BC_D_GE:
-        yes = dport >= port;
-        break;
-      case INET_DIAG_BC_D_LE:
-        yes = dport <= port;
-        break;
-      default:
-        yes = false;  // JMP
+      case INET_DIAG_BC_S_EQ: yes = sport == port; break;
+      case INET_DIAG_BC_D_EQ: yes = dport == port; break;
+      case INET_DIAG_BC_S_GE: yes = sport >= port; break;
+      case INET_DIAG_BC_S_LE: yes = sport <= port; break;
+      case INET_DIAG_BC_D_GE: yes = dport >= port; break;
+      case INET_DIAG_BC_D_LE: yes = dport <= port; break;
+      default: yes = false;  // JMP
     }
     const std::size_t jump = yes ? o.yes : o.no;
     len -= static_cast<long>(jump);

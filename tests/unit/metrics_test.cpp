@@ -72,8 +72,7 @@ TEST(MetricsTest, ExpositionOfAKnownSnapshotMatchesTheRecordedText) {
 TEST(MetricsTest, EmptyStateStillExposesSelfMetrics) {
   const std::string text = expose(ExporterState{});
   EXPECT_NE(text.find("port_exporter_collections_total 0"), std::string::npos);
-  EXPECT_NE(text.find("port_exporter_collect_errors_total{source=\"owner\"} 0"),
-            std::string::npos);
+  EXPECT_NE(text.find("port_exporter_collect_errors_total{source=\"owner\"} 0"), std::string::npos);
   EXPECT_NE(text.find("port_exporter_config_last_reload_successful 1"), std::string::npos);
 }
 

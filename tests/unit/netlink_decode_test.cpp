@@ -13,8 +13,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "records.h"
 #include "netlink_source.h"
+#include "records.h"
 
 namespace port_exporter {
 namespace {

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "records.h"
 #include "netlink_source.h"
 #include "procfs_source.h"
+#include "records.h"
 
 namespace port_exporter {
 namespace {

@@ -21,10 +21,9 @@ constexpr std::uint16_t kReusePort = 48839;
 
 Config fixture_config() {
   Config config;
-  for (auto [port, protocol] : {std::pair{kTcpPort, Protocol::kTcp},
-                                std::pair{kDualStackPort, Protocol::kTcp},
-                                std::pair{kUdpPort, Protocol::kUdp},
-                                std::pair{kReusePort, Protocol::kUdp}}) {
+  for (auto [port, protocol] :
+       {std::pair{kTcpPort, Protocol::kTcp}, std::pair{kDualStackPort, Protocol::kTcp},
+        std::pair{kUdpPort, Protocol::kUdp}, std::pair{kReusePort, Protocol::kUdp}}) {
     PortPolicy p;
     p.port = port;
     p.protocols = {protocol};
@@ -43,10 +42,9 @@ std::vector<SocketRecord> decode_fixture(const std::string& name, Protocol proto
 
 std::vector<SocketRecord> netlink_records() {
   std::vector<SocketRecord> all;
-  for (auto [name, protocol] : {std::pair{"tcp4.bin", Protocol::kTcp},
-                                std::pair{"tcp6.bin", Protocol::kTcp},
-                                std::pair{"udp4.bin", Protocol::kUdp},
-                                std::pair{"udp6.bin", Protocol::kUdp}}) {
+  for (auto [name, protocol] :
+       {std::pair{"tcp4.bin", Protocol::kTcp}, std::pair{"tcp6.bin", Protocol::kTcp},
+        std::pair{"udp4.bin", Protocol::kUdp}, std::pair{"udp6.bin", Protocol::kUdp}}) {
     auto records = decode_fixture(name, protocol);
     all.insert(all.end(), records.begin(), records.end());
   }
@@ -110,8 +108,8 @@ TEST(SnapshotFixtureTest, AppliesPolicyAndDescribesListenersOfRecordedReplies) {
   const auto dual = std::find_if(s.listener_info.begin(), s.listener_info.end(),
                                  [](const ListenerInfo& l) { return l.port == kDualStackPort; });
   ASSERT_NE(dual, s.listener_info.end());
-  EXPECT_EQ(*dual, (ListenerInfo{kDualStackPort, Protocol::kTcp, Family::kIpv6, "::", 0, 77,
-                                 "sshd"}));
+  EXPECT_EQ(*dual,
+            (ListenerInfo{kDualStackPort, Protocol::kTcp, Family::kIpv6, "::", 0, 77, "sshd"}));
 }
 
 TEST(SnapshotFixtureTest, ProcNetFilesRecordedAtTheSameMomentGiveTheSameCounts) {

@@ -25,8 +25,7 @@ Config config_for(std::uint16_t port, Expect expect = Expect::kAbsent,
   return c;
 }
 
-std::uint64_t listeners(const Snapshot& s, std::uint16_t port, Protocol protocol,
-                        Family family) {
+std::uint64_t listeners(const Snapshot& s, std::uint16_t port, Protocol protocol, Family family) {
   for (const auto& c : s.listeners) {
     if (c.port == port && c.protocol == protocol && c.family == family) return c.count;
   }
@@ -34,16 +33,15 @@ std::uint64_t listeners(const Snapshot& s, std::uint16_t port, Protocol protocol
   return 0;
 }
 
-std::uint64_t connections(const Snapshot& s, std::uint16_t port, Protocol protocol,
-                          Family family, Direction direction, TcpState state) {
+std::uint64_t connections(const Snapshot& s, std::uint16_t port, Protocol protocol, Family family,
+                          Direction direction, TcpState state) {
   for (const auto& c : s.connections) {
     if (c.port == port && c.protocol == protocol && c.family == family &&
         c.direction == direction && c.state == state) {
       return c.count;
     }
   }
-  ADD_FAILURE() << "no connection series for port " << port << " state "
-                << to_string(state);
+  ADD_FAILURE() << "no connection series for port " << port << " state " << to_string(state);
   return 0;
 }
 
@@ -106,18 +104,18 @@ TEST(SnapshotTest, LoopbackConnectionIsOneInboundAndOneOutbound) {
 }
 
 TEST(SnapshotTest, CountsConnectionStatesAndMapsNewSynRecvToSynRecv) {
-  const Snapshot s = build_snapshot(
-      config_for(2908),
-      {connection(Protocol::kTcp, Family::kIpv6, TcpState::kTimeWait, 2908, 40001),
-       connection(Protocol::kTcp, Family::kIpv6, TcpState::kNewSynRecv, 2908, 40002),
-       connection(Protocol::kTcp, Family::kIpv6, TcpState::kCloseWait, 40003, 2908)},
-      {});
-  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kInbound,
-                        TcpState::kTimeWait),
-            1u);
-  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kInbound,
-                        TcpState::kSynRecv),
-            1u);
+  const Snapshot s =
+      build_snapshot(config_for(2908),
+                     {connection(Protocol::kTcp, Family::kIpv6, TcpState::kTimeWait, 2908, 40001),
+                      connection(Protocol::kTcp, Family::kIpv6, TcpState::kNewSynRecv, 2908, 40002),
+                      connection(Protocol::kTcp, Family::kIpv6, TcpState::kCloseWait, 40003, 2908)},
+                     {});
+  EXPECT_EQ(
+      connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kInbound, TcpState::kTimeWait),
+      1u);
+  EXPECT_EQ(
+      connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kInbound, TcpState::kSynRecv),
+      1u);
   EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv6, Direction::kOutbound,
                         TcpState::kCloseWait),
             1u);
@@ -134,10 +132,10 @@ TEST(SnapshotTest, ConnectedUdpSocketIsAnEstablishedConnectionNotAListener) {
 }
 
 TEST(SnapshotTest, IgnoresUnwatchedPortsAndUnwatchedProtocols) {
-  const Snapshot s = build_snapshot(config_for(2908, Expect::kAbsent, {Protocol::kTcp}),
-                                    {tcp_listener(Family::kIpv4, "0.0.0.0", 22, 1),
-                                     udp_bound(Family::kIpv4, "0.0.0.0", 2908, 2)},
-                                    {});
+  const Snapshot s = build_snapshot(
+      config_for(2908, Expect::kAbsent, {Protocol::kTcp}),
+      {tcp_listener(Family::kIpv4, "0.0.0.0", 22, 1), udp_bound(Family::kIpv4, "0.0.0.0", 2908, 2)},
+      {});
   ASSERT_EQ(s.listeners.size(), 2u);  // tcp only
   for (const auto& c : s.listeners) EXPECT_EQ(c.count, 0u);
   EXPECT_TRUE(s.listener_info.empty());
@@ -146,11 +144,10 @@ TEST(SnapshotTest, IgnoresUnwatchedPortsAndUnwatchedProtocols) {
 }
 
 TEST(SnapshotTest, ListenerInfoCarriesAddressUidAndOwner) {
-  const Snapshot s =
-      build_snapshot(config_for(2908),
-                     {tcp_listener(Family::kIpv4, "127.0.0.1", 2908, 31, 0),
-                      tcp_listener(Family::kIpv6, "::1", 2908, 32, 1000)},
-                     {{31, {{1234, "python3"}}}});
+  const Snapshot s = build_snapshot(config_for(2908),
+                                    {tcp_listener(Family::kIpv4, "127.0.0.1", 2908, 31, 0),
+                                     tcp_listener(Family::kIpv6, "::1", 2908, 32, 1000)},
+                                    {{31, {{1234, "python3"}}}});
   ASSERT_EQ(s.listener_info.size(), 2u);
   EXPECT_EQ(s.listener_info[0],
             (ListenerInfo{2908, Protocol::kTcp, Family::kIpv4, "127.0.0.1", 0, 1234, "python3"}));
@@ -172,8 +169,9 @@ TEST(SnapshotTest, ASocketHeldByTwoProcessesHasOneInfoSeriesPerProcess) {
 TEST(SnapshotTest, ListenerInodesAreThoseOfWatchedListenersOnly) {
   const auto inodes = listener_inodes(
       config_for(2908),
-      {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 9), tcp_listener(Family::kIpv4, "0.0.0.0", 22, 8),
-       udp_bound(Family::kIpv6, "::", 2908, 5), tcp_listener(Family::kIpv6, "::", 2908, 9),
+      {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 9),
+       tcp_listener(Family::kIpv4, "0.0.0.0", 22, 8), udp_bound(Family::kIpv6, "::", 2908, 5),
+       tcp_listener(Family::kIpv6, "::", 2908, 9),
        connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2908, 1, 77)});
   EXPECT_EQ(inodes, (std::vector<std::uint64_t>{5, 9}));
 }
