@@ -36,7 +36,7 @@ using yaml::position_of;
 using yaml::quote;
 using yaml::read_map;
 
-constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
 constexpr std::size_t kMaxPorts = 1000;
 constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
 constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
@@ -68,6 +68,7 @@ template <typename E, std::size_t N>
 std::optional<E> parse_enum(const Field& f, const std::array<EnumName<E>, N>& names,
                             Diagnostics& diag) {
   std::vector<std::string_view> valid;
+  valid.reserve(N);
   for (const auto& n : names) valid.push_back(n.name);
   if (!check_type(f, YAML::NodeType::Scalar, "one of " + join(valid), diag)) return std::nullopt;
   for (const auto& n : names) {

@@ -84,9 +84,7 @@ void shut_down(pe::CollectorLoop& loop, std::unique_ptr<pe::WebServer> web) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   auto parsed = pe::parse_args(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) {
     std::cerr << "port_exporter: " << parsed.error() << " (see --help)\n";
@@ -147,4 +145,15 @@ int main(int argc, char** argv) {
   wait_for_signals(signals, loop);
   shut_down(loop, std::move(web).value());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a bug: say what, rather than std::terminate
+    std::cerr << "port_exporter: fatal: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -68,7 +68,9 @@ Fields read_map(const YAML::Node& map, const std::string& path,
       continue;
     }
     const std::string& name = pair.first.Scalar();
-    const std::string key_path = path.empty() ? name : path + "." + name;
+    std::string key_path = path;
+    if (!key_path.empty()) key_path += '.';
+    key_path += name;
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       diag.add(at, key_path, "unknown key; allowed keys: " + join(allowed));
       continue;
