@@ -228,7 +228,7 @@ void parse_ports(const Field& f, Config& config, Diagnostics& diag) {
   if (f.value.size() > kMaxPorts) {
     diag.add(f.at(), f.path,
              std::to_string(f.value.size()) + " entries; at most " + std::to_string(kMaxPorts) +
-                 " ports can be watched (each one exports ~50 series per protocol)");
+                 " ports can be watched (each one exports ~54 series with tcp and udp)");
     return;
   }
   std::vector<PortEntry> entries;

@@ -512,7 +512,7 @@ TEST(ConfigTest, RejectsMoreThanAThousandPorts) {
   for (int port = 1; port <= 1001; ++port) yaml += "  - port: " + std::to_string(port) + "\n";
   EXPECT_EQ(errors_of(yaml),
             "config.yml:2:3: ports: 1001 entries; at most 1000 ports can be watched (each one "
-            "exports ~50 series per protocol)");
+            "exports ~54 series with tcp and udp)");
 }
 
 // ---- derived values
