@@ -89,6 +89,24 @@ TEST(ExporterIntegrationTest, EveryCountEqualsSsOnAMixOfRealSockets) {
   EXPECT_GE(from_ss.connections.size(), 5u) << test::describe(from_ss);
 }
 
+// Thousands of sockets on a watched port: the kernel's reply spans many datagrams.
+TEST(ExporterIntegrationTest, CountsEqualSsWithThousandsOfConnectionsOnAWatchedPort) {
+  TestSocket listener = open_listener(Protocol::kTcp, "127.0.0.1");
+  std::vector<test::TcpConnection> connections;
+  for (int i = 0; i < 1500; ++i) connections.push_back(connect_tcp(listener, "127.0.0.1"));
+  const std::vector<std::uint16_t> ports = {listener.local_port()};
+  OwnerResolver owners("/proc");
+  const test::SsCounts exported = test::counts_of(collect(watching(ports), owners));
+  const test::SsCounts from_ss = test::count_with_ss(ports);
+  EXPECT_EQ(exported.listeners, from_ss.listeners);
+  EXPECT_EQ(exported.connections, from_ss.connections) << "exported:\n"
+                                                       << test::describe(exported) << "ss:\n"
+                                                       << test::describe(from_ss);
+  EXPECT_EQ(exported.connections.at(
+                {ports[0], Protocol::kTcp, Family::kIpv4, Direction::kInbound, "established"}),
+            1500u);
+}
+
 TEST(ExporterIntegrationTest, DualStackListenerCountsOnceAsIpv6) {
   SocketZoo zoo;
   const std::uint16_t port = zoo.dual_stack.local_port();
