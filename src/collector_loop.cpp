@@ -36,16 +36,18 @@ CollectorLoop::~CollectorLoop() { stop(); }
 
 bool CollectorLoop::collect_once() {
   const auto started = std::chrono::steady_clock::now();
+  const auto finish = [this, started] {
+    stats_.last_duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
   auto records = source_->dump(watch_set(config_));
   stats_.collections++;
   if (!records) {
     stats_.errors[index(error_source(source_->name()))]++;
     log::warn("collection failed",
               {{"source", std::string(source_->name())}, {"err", records.error()}});
-    stats_.last_duration_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    out_.publish(
-        std::make_shared<const ExporterState>(ExporterState{out_.latest()->snapshot, stats_}));
+    finish();
+    publish(out_.latest()->snapshot);  // the last counts stay; the stats say it failed
     return false;
   }
   auto owners = owners_.resolve(listener_inodes(config_, *records));
@@ -54,8 +56,7 @@ bool CollectorLoop::collect_once() {
     log::warn("owner lookup failed; listener labels say unknown", {{"err", owners.error()}});
   }
   Snapshot snapshot = build_snapshot(config_, *records, owners ? *owners : OwnerMap{});
-  stats_.last_duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  finish();
   stats_.last_success_timestamp_seconds = unix_now();
   publish(std::move(snapshot));
   ready_ = true;

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -14,6 +13,7 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "parse_number.h"
 #include "utf8.h"
 
 namespace port_exporter {
@@ -26,15 +26,6 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
-  T value{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
 // "socket:[12345]" -> 12345.
 std::optional<std::uint64_t> socket_inode(std::string_view link) {
   constexpr std::string_view kPrefix = "socket:[";
@@ -42,8 +33,7 @@ std::optional<std::uint64_t> socket_inode(std::string_view link) {
       link.back() != ']') {
     return std::nullopt;
   }
-  return parse_decimal<std::uint64_t>(
-      link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
+  return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
 }
 
 // The socket inode an fd link points at, if it is a socket.
@@ -91,7 +81,7 @@ void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted
     auto& holders = found[*inode];
     // One entry per process, however many fds it has on the socket.
     if (holders.empty() || holders.back().pid != pid) {
-      holders.push_back(OwnerResolver::Holder{pid, parse_decimal<int>(entry->d_name).value_or(-1)});
+      holders.push_back(OwnerResolver::Holder{pid, parse_number<int>(entry->d_name).value_or(-1)});
     }
   }
 }
@@ -120,7 +110,7 @@ void OwnerResolver::scan(DIR* proc, const std::vector<std::uint64_t>& inodes,
   const InodeSet wanted(inodes.begin(), inodes.end());
   std::vector<int> pids;
   while (const dirent* entry = readdir(proc)) {
-    const std::optional<int> pid = parse_decimal<int>(entry->d_name);
+    const std::optional<int> pid = parse_number<int>(entry->d_name);
     if (!pid || *pid <= 0) continue;  // self, net, sys, ...
     pids.push_back(*pid);
     if (only_new_processes && std::binary_search(known_pids_.begin(), known_pids_.end(), *pid)) {

@@ -6,11 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <optional>
 #include <sstream>
 #include <system_error>
+
+#include "parse_number.h"
 
 namespace port_exporter {
 namespace {
@@ -28,15 +29,6 @@ std::vector<std::string_view> split_fields(std::string_view line) {
     at = end;
   }
   return fields;
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view text, int base) {
-  T value{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value, base);
-  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
-  return value;
 }
 
 // "0100007F:0050": each 8-digit group is a 32-bit word the kernel printed in host byte
