@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "metrics.h"
-#include "netlink_source.h"
-#include "owners.h"
-#include "procfs_source.h"
-#include "snapshot.h"
+#include "config/config.h"
+#include "core/snapshot.h"
+#include "exposition/metrics.h"
+#include "kernel/netlink_source.h"
+#include "kernel/owners.h"
+#include "kernel/procfs_source.h"
 
 namespace pe = port_exporter;
 

@@ -6,16 +6,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "collector_loop.h"
+#include "app/collector_loop.h"
+#include "base/utf8.h"
+#include "core/snapshot.h"
+#include "exposition/metrics.h"
+#include "exposition/web.h"
 #include "http_client.h"
-#include "metrics.h"
-#include "netlink_source.h"
+#include "kernel/netlink_source.h"
 #include "process.h"
-#include "snapshot.h"
 #include "socket_helpers.h"
 #include "ss_counts.h"
-#include "utf8.h"
-#include "web.h"
 
 namespace port_exporter {
 namespace {

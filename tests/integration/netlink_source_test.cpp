@@ -1,6 +1,6 @@
 // NetlinkSource on real sockets on loopback, compared with `ss` run on the same sockets
 // with the same port filter.
-#include "netlink_source.h"
+#include "kernel/netlink_source.h"
 
 #include <dirent.h>
 #include <gmock/gmock.h>
@@ -12,7 +12,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "inet_diag_filter.h"
+#include "kernel/inet_diag_filter.h"
 #include "socket_helpers.h"
 
 namespace port_exporter {

@@ -1,6 +1,6 @@
 // ProcfsSource and OwnerResolver on the real /proc, against NetlinkSource on the same
 // sockets: both sources must see the same set.
-#include "procfs_source.h"
+#include "kernel/procfs_source.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <tuple>
 
-#include "netlink_source.h"
-#include "owners.h"
+#include "kernel/netlink_source.h"
+#include "kernel/owners.h"
 #include "process.h"
 #include "socket_helpers.h"
 

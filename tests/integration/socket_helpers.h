@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "socket.h"
+#include "model/socket.h"
 
 namespace port_exporter::test {
 

@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "snapshot.h"
+#include "core/snapshot.h"
 #include "socket_helpers.h"
 
 namespace port_exporter::test {

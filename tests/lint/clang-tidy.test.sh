@@ -5,6 +5,6 @@ set -euo pipefail
 : "${REPO_ROOT:?}" "${BUILD_DIR:?}"
 command -v clang-tidy >/dev/null || { echo "clang-tidy is not installed" >&2; exit 1; }
 cd "$REPO_ROOT"
-ls src/*.cpp | xargs -P "$(nproc)" -n 4 clang-tidy --quiet -p "$BUILD_DIR" 2>/dev/null \
+ls src/*/*.cpp | xargs -P "$(nproc)" -n 4 clang-tidy --quiet -p "$BUILD_DIR" 2>/dev/null \
   | tee /dev/stderr | { ! grep -qE "(warning|error):"; }
 echo "clang-tidy: src/ clean"

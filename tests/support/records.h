@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "socket.h"
+#include "model/socket.h"
 
 namespace port_exporter::test {
 

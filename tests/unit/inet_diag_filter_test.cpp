@@ -1,4 +1,4 @@
-#include "inet_diag_filter.h"
+#include "kernel/inet_diag_filter.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "exposition/metrics.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
@@ -7,8 +7,8 @@
 #include <regex>
 #include <sstream>
 
+#include "base/version.h"
 #include "records.h"
-#include "version.h"
 
 namespace port_exporter {
 namespace {

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "netlink_source.h"
+#include "kernel/netlink_source.h"
 #include "records.h"
 
 namespace port_exporter {

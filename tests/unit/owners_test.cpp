@@ -1,6 +1,6 @@
 // OwnerResolver on a fake procfs tree: <root>/<pid>/fd/<n> symlinks to "socket:[inode]" and
 // <root>/<pid>/comm files, as the kernel lays them out.
-#include "owners.h"
+#include "kernel/owners.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

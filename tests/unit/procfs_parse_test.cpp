@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "netlink_source.h"
-#include "procfs_source.h"
+#include "kernel/netlink_source.h"
+#include "kernel/procfs_source.h"
 #include "records.h"
 
 namespace port_exporter {

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "netlink_source.h"
-#include "procfs_source.h"
-#include "snapshot.h"
+#include "core/snapshot.h"
+#include "kernel/netlink_source.h"
+#include "kernel/procfs_source.h"
 
 namespace port_exporter {
 namespace {

@@ -1,7 +1,7 @@
 #include <civetweb.h>
 #include <gtest/gtest.h>
 
-#include "web.h"
+#include "exposition/web.h"
 
 namespace port_exporter {
 namespace {

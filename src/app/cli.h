@@ -1,0 +1,29 @@
+// Command line: exporter-toolkit style flags (--name=value or --name value) -> Options.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/result.h"
+
+namespace port_exporter {
+
+struct Options {
+  std::string config_file;  // empty: the built-in default config
+  std::string listen_address = ":12908";
+  std::string telemetry_path = "/metrics";
+  std::string procfs = "/proc";
+  bool once = false;
+  bool check_config = false;
+  bool show_version = false;
+  bool show_help = false;
+  log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kLogfmt;
+};
+
+Result<Options> parse_args(const std::vector<std::string>& args);
+std::string usage(const std::string& program);
+std::string version_text();
+
+}  // namespace port_exporter

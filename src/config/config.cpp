@@ -1,0 +1,394 @@
+// YAML -> Config. Walks the document by hand (not node["key"]) so that unknown and
+// duplicate keys are seen, and collects every problem with its line:column.
+#include "config/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "base/utf8.h"
+#include "config/yaml_fields.h"
+
+namespace port_exporter {
+namespace {
+
+using yaml::check_type;
+using yaml::describe;
+using yaml::Diagnostics;
+using yaml::element;
+using yaml::Field;
+using yaml::Fields;
+using yaml::find;
+using yaml::format_position;
+using yaml::join;
+using yaml::Position;
+using yaml::position_of;
+using yaml::quote;
+using yaml::read_map;
+
+constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
+constexpr std::size_t kMaxPorts = 1000;
+constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
+constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
+constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
+constexpr std::string_view kPortRange = "1..65535";
+
+template <typename E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+
+constexpr std::array<EnumName<Expect>, 3> kExpectNames{
+    {{"absent", Expect::kAbsent}, {"present", Expect::kPresent}, {"any", Expect::kAny}}};
+constexpr std::array<EnumName<NamespaceMode>, 2> kNamespaceNames{
+    {{"host", NamespaceMode::kHost}, {"all", NamespaceMode::kAll}}};
+constexpr std::array<EnumName<Protocol>, 2> kProtocolNames{
+    {{"tcp", Protocol::kTcp}, {"udp", Protocol::kUdp}}};
+
+template <typename E, std::size_t N>
+std::string_view name_of(E value, const std::array<EnumName<E>, N>& names) {
+  for (const auto& n : names) {
+    if (n.value == value) return n.name;
+  }
+  return "unknown";
+}
+
+template <typename E, std::size_t N>
+std::optional<E> parse_enum(const Field& f, const std::array<EnumName<E>, N>& names,
+                            Diagnostics& diag) {
+  std::vector<std::string_view> valid;
+  valid.reserve(N);
+  for (const auto& n : names) valid.push_back(n.name);
+  if (!check_type(f, YAML::NodeType::Scalar, "one of " + join(valid), diag)) return std::nullopt;
+  for (const auto& n : names) {
+    if (n.name == f.value.Scalar()) return n.value;
+  }
+  diag.add(f.at(), f.path, quote(f.value.Scalar()) + " is not valid; valid values: " + join(valid));
+  return std::nullopt;
+}
+
+// A decimal integer with an optional '-', saturated far outside the port range so that
+// overflow reads as "outside the range" rather than "not an integer".
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  if (text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::int64_t value = 0;
+  for (const char c : text) value = std::min(value * 10 + (c - '0'), std::int64_t{1'000'000});
+  return negative ? -value : value;
+}
+
+std::optional<std::uint16_t> parse_port(const Field& f, Diagnostics& diag) {
+  const std::string what = "an integer " + std::string(kPortRange);
+  if (!check_type(f, YAML::NodeType::Scalar, what, diag)) return std::nullopt;
+  const std::string& text = f.value.Scalar();
+  if (f.value.Tag() == "!") {  // quoted: a string in YAML, whatever it looks like
+    diag.add(f.at(), f.path, "expected " + what + ", got the string " + quote(text));
+    return std::nullopt;
+  }
+  const std::optional<std::int64_t> number = parse_integer(text);
+  if (!number) {
+    diag.add(f.at(), f.path,
+             quote(text) + " is not an integer; expected " + std::string(kPortRange));
+  } else if (*number < 1 || *number > 65535) {
+    diag.add(f.at(), f.path, text + " is outside " + std::string(kPortRange));
+  } else {
+    return static_cast<std::uint16_t>(*number);
+  }
+  return std::nullopt;
+}
+
+std::vector<Protocol> parse_protocols(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list such as [tcp, udp]", diag)) return {};
+  if (f.value.size() == 0) {
+    diag.add(f.at(), f.path, "empty list; give tcp, udp or both (omit the key for both)");
+  }
+  std::vector<Protocol> protocols;
+  std::vector<Position> first_at;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const Field item = element(f, i);
+    const std::optional<Protocol> protocol = parse_enum(item, kProtocolNames, diag);
+    if (!protocol) continue;
+    const auto seen = std::find(protocols.begin(), protocols.end(), *protocol);
+    if (seen != protocols.end()) {
+      const Position first = first_at[static_cast<std::size_t>(seen - protocols.begin())];
+      diag.add(item.at(), item.path,
+               "duplicate protocol " + std::string(to_string(*protocol)) + " (first at " +
+                   format_position(first) + ")");
+      continue;
+    }
+    protocols.push_back(*protocol);
+    first_at.push_back(item.at());
+  }
+  return protocols;
+}
+
+std::vector<std::string> parse_processes(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of process names", diag)) return {};
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const Field item = element(f, i);
+    if (!check_type(item, YAML::NodeType::Scalar, "a process name", diag)) continue;
+    const std::string& name = item.value.Scalar();
+    if (name.empty()) {
+      diag.add(item.at(), item.path, "empty process name");
+    } else if (name.size() > kMaxProcessName) {
+      diag.add(item.at(), item.path,
+               quote(name) + " is " + std::to_string(name.size()) +
+                   " characters long; a process name (the kernel's comm) has at most 15, so "
+                   "it could never match");
+    } else {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+// One entry of `ports`, with what the cross-entry duplicate check needs.
+struct PortEntry {
+  PortPolicy policy;
+  bool port_valid = false;
+  Position port_at;
+  std::string path;
+};
+
+void check_allowed_processes(const Field& f, const PortPolicy& policy, Diagnostics& diag) {
+  if (policy.expect == Expect::kPresent || policy.allowed_processes.empty()) return;
+  diag.add(f.key, f.path,
+           "only applies with expect: present (this entry has expect: " +
+               std::string(to_string(policy.expect)) + "), so it would be silently ignored");
+}
+
+PortEntry parse_port_entry(const Field& entry, Diagnostics& diag) {
+  PortEntry out;
+  out.path = entry.path;
+  if (!check_type(entry, YAML::NodeType::Map, "a map with at least 'port'", diag)) return out;
+  const Fields fields =
+      read_map(entry.value, entry.path,
+               {"port", "protocols", "expect", "description", "allowed_processes"}, diag);
+  if (const Field* f = find(fields, "port")) {
+    const std::optional<std::uint16_t> port = parse_port(*f, diag);
+    out.port_valid = port.has_value();
+    out.policy.port = port.value_or(0);
+    out.port_at = f->at();
+  } else {
+    diag.add(entry.at(), entry.path, "missing required key 'port'");
+  }
+  if (const Field* f = find(fields, "protocols")) out.policy.protocols = parse_protocols(*f, diag);
+  bool expect_valid = true;
+  if (const Field* f = find(fields, "expect")) {
+    const std::optional<Expect> expect = parse_enum(*f, kExpectNames, diag);
+    expect_valid = expect.has_value();
+    out.policy.expect = expect.value_or(Expect::kAbsent);
+  }
+  if (const Field* f = find(fields, "description")) {
+    if (check_type(*f, YAML::NodeType::Scalar, "a string", diag)) {
+      out.policy.description = f->value.Scalar();
+    }
+  }
+  if (const Field* f = find(fields, "allowed_processes")) {
+    out.policy.allowed_processes = parse_processes(*f, diag);
+    if (expect_valid) check_allowed_processes(*f, out.policy, diag);
+  }
+  return out;
+}
+
+void check_duplicate_ports(const std::vector<PortEntry>& entries, Diagnostics& diag) {
+  std::map<std::pair<std::uint16_t, Protocol>, const PortEntry*> first;
+  for (const PortEntry& e : entries) {
+    if (!e.port_valid) continue;
+    for (const Protocol p : e.policy.protocols) {
+      const auto [it, inserted] = first.try_emplace({e.policy.port, p}, &e);
+      if (inserted) continue;
+      diag.add(e.port_at, e.path + ".port",
+               "duplicate " + std::to_string(e.policy.port) + "/" + std::string(to_string(p)) +
+                   "; already configured by " + it->second->path + " at " +
+                   format_position(it->second->port_at));
+    }
+  }
+}
+
+void parse_ports(const Field& f, Config& config, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of port entries", diag)) return;
+  if (f.value.size() == 0) diag.add(f.at(), f.path, "empty list; nothing to watch");
+  if (f.value.size() > kMaxPorts) {
+    diag.add(f.at(), f.path,
+             std::to_string(f.value.size()) + " entries; at most " + std::to_string(kMaxPorts) +
+                 " ports can be watched (each one exports ~54 series with tcp and udp)");
+    return;
+  }
+  std::vector<PortEntry> entries;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    entries.push_back(parse_port_entry(element(f, i), diag));
+  }
+  check_duplicate_ports(entries, diag);
+  for (PortEntry& e : entries) config.ports.push_back(std::move(e.policy));
+}
+
+void parse_interval(const Field& f, Config& config, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Scalar, "a duration such as 15s or 1m30s", diag)) return;
+  const std::string& text = f.value.Scalar();
+  const Result<std::chrono::milliseconds> interval = parse_duration(text);
+  if (!interval) {
+    diag.add(f.at(), f.path, interval.error());
+  } else if (*interval < kMinInterval || *interval > kMaxInterval) {
+    diag.add(f.at(), f.path, text + " is outside 1s..1h");
+  } else {
+    config.interval = *interval;
+  }
+}
+
+void parse_namespaces(const Field& f, Config& config, Diagnostics& diag) {
+  const std::optional<NamespaceMode> mode = parse_enum(f, kNamespaceNames, diag);
+  if (mode == NamespaceMode::kAll) {
+    diag.add(f.at(), f.path, "all is not supported yet; use host");
+  } else if (mode) {
+    config.namespaces = *mode;
+  }
+}
+
+Config parse_root(const YAML::Node& root, Diagnostics& diag) {
+  Config config;
+  const Fields fields = read_map(root, "", {"interval", "namespaces", "ports"}, diag);
+  if (const Field* f = find(fields, "interval")) parse_interval(*f, config, diag);
+  if (const Field* f = find(fields, "namespaces")) parse_namespaces(*f, config, diag);
+  if (const Field* f = find(fields, "ports")) {
+    parse_ports(*f, config, diag);
+  } else {
+    diag.add(position_of(root.Mark()), "ports",
+             "missing; nothing to watch (add a list of port entries)");
+  }
+  return config;
+}
+
+// Checks the document's shape, then its content; errors land in `diag`.
+Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& diag) {
+  if (documents.empty() || documents.front().IsNull()) {
+    diag.add({1, 1}, "", "the config is empty; expected a map with a 'ports' list");
+    return {};
+  }
+  if (documents.size() > 1) {
+    diag.add(position_of(documents[1].Mark()), "", "more than one YAML document; expected one");
+  }
+  const YAML::Node& root = documents.front();
+  if (!root.IsMap()) {
+    diag.add(position_of(root.Mark()), "",
+             "expected a map at the top level, got " + describe(root));
+    return {};
+  }
+  return parse_root(root, diag);
+}
+
+// A regular file of at most kMaxConfigBytes: a FIFO would block the reload, /dev/zero
+// would never end.
+Result<std::string> read_file(const std::string& path) {
+  const auto failure = [&path](int error) {
+    return Error{path + ": cannot read: " + std::generic_category().message(error)};
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return failure(errno);
+  struct stat status {};
+  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    const int error = errno;
+    ::close(fd);
+    if (S_ISDIR(status.st_mode)) return failure(EISDIR);
+    return S_ISREG(status.st_mode) ? failure(error) : Error{path + ": not a regular file"};
+  }
+  std::string text;
+  std::array<char, 4096> buffer{};
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && text.size() <= kMaxConfigBytes) {
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  const int error = n < 0 ? errno : 0;
+  ::close(fd);
+  if (error != 0) return failure(error);
+  if (text.size() > kMaxConfigBytes) {
+    return Error{path + ": larger than " + std::to_string(kMaxConfigBytes / 1024) +
+                 " KiB; not a port_exporter config"};
+  }
+  return text;
+}
+
+// YAML must be Unicode, and every string becomes a label value that Prometheus checks.
+void check_utf8(std::string_view text, Diagnostics& diag) {
+  const std::size_t bad = first_invalid_utf8(text);
+  if (bad == std::string_view::npos) return;
+  const std::string_view before = text.substr(0, bad);
+  const std::size_t line_start = before.rfind('\n');
+  const int line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+  const int column =
+      static_cast<int>(line_start == std::string_view::npos ? bad : bad - line_start - 1) + 1;
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[bad]));
+  diag.add(Position{line, column}, "", std::string("invalid UTF-8 (byte ") + byte + ")");
+}
+
+}  // namespace
+
+std::string_view to_string(Expect e) { return name_of(e, kExpectNames); }
+
+std::string_view to_string(NamespaceMode m) { return name_of(m, kNamespaceNames); }
+
+Config default_config() {
+  PortPolicy mao;
+  mao.port = 2908;
+  mao.protocols = {Protocol::kTcp, Protocol::kUdp};
+  mao.expect = Expect::kAbsent;
+  mao.description = "IANA 'mao': no known protocol, nothing should listen here";
+  Config config;
+  config.ports.push_back(std::move(mao));
+  return config;
+}
+
+WatchSet watch_set(const Config& config) {
+  WatchSet set;
+  for (const PortPolicy& policy : config.ports) {
+    for (const Protocol p : policy.protocols) {
+      (p == Protocol::kTcp ? set.tcp : set.udp).push_back(policy.port);
+    }
+  }
+  for (std::vector<std::uint16_t>* ports : {&set.tcp, &set.udp}) {
+    std::sort(ports->begin(), ports->end());
+    ports->erase(std::unique(ports->begin(), ports->end()), ports->end());
+  }
+  return set;
+}
+
+Result<Config> parse_config(std::string_view yaml, std::string_view source_name) {
+  Diagnostics diag(source_name);
+  Config config;
+  check_utf8(yaml, diag);
+  if (!diag.empty()) return Error{diag.str()};
+  try {
+    config = parse_documents(YAML::LoadAll(std::string(yaml)), diag);
+  } catch (const YAML::Exception& e) {
+    diag.add(position_of(e.mark), "invalid YAML", e.msg);
+  } catch (const std::exception& e) {  // e.g. bad_alloc: never let it reach a thread's top
+    diag.add(Position{}, "", std::string("cannot parse: ") + e.what());
+  }
+  if (!diag.empty()) return Error{diag.str()};
+  return config;
+}
+
+Result<Config> load_config(const std::string& path) {
+  Result<std::string> text = read_file(path);
+  if (!text) return Error{text.error()};
+  return parse_config(*text, path);
+}
+
+}  // namespace port_exporter

@@ -1,0 +1,179 @@
+#include "core/snapshot.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "core/policy.h"
+
+namespace port_exporter {
+
+namespace {
+
+constexpr Family kFamilies[] = {Family::kIpv4, Family::kIpv6};
+constexpr Direction kDirections[] = {Direction::kInbound, Direction::kOutbound};
+constexpr const char* kUnknown = "unknown";
+
+// One configured (port, protocol): where its counts live in the snapshot's vectors.
+struct Slot {
+  std::uint16_t port;
+  Protocol protocol;
+  const PortPolicy* policy;
+  std::size_t first_listener;    // index into Snapshot::listeners (ipv4, then ipv6)
+  std::size_t first_connection;  // index into Snapshot::connections
+  std::vector<std::vector<std::string>> listener_owners;  // per listening socket
+};
+
+std::size_t family_index(Family f) { return f == Family::kIpv4 ? 0 : 1; }
+
+std::size_t state_index(Protocol p, TcpState s) {
+  const auto& states = connection_states(p);
+  const TcpState wanted = s == TcpState::kNewSynRecv ? TcpState::kSynRecv : s;
+  const auto it = std::find(states.begin(), states.end(), wanted);
+  return it == states.end() ? states.size() : static_cast<std::size_t>(it - states.begin());
+}
+
+bool slot_before(const Slot& s, std::pair<std::uint16_t, Protocol> key) {
+  return std::make_pair(s.port, s.protocol) < key;
+}
+
+// Lays out every configured combination with a zero count, so absence is a value.
+std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
+  std::vector<Slot> slots;
+  for (const PortPolicy& policy : config.ports) {
+    for (Protocol protocol : policy.protocols) {
+      Slot slot{
+          policy.port, protocol, &policy, snapshot.listeners.size(), snapshot.connections.size(),
+          {}};
+      for (Family family : kFamilies) {
+        snapshot.listeners.push_back({policy.port, protocol, family, 0});
+      }
+      for (Family family : kFamilies) {
+        for (Direction direction : kDirections) {
+          for (TcpState state : connection_states(protocol)) {
+            snapshot.connections.push_back({policy.port, protocol, family, direction, state, 0});
+          }
+        }
+      }
+      slots.push_back(std::move(slot));
+    }
+  }
+  std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    return slot_before(a, {b.port, b.protocol});
+  });
+  return slots;
+}
+
+Slot* find_slot(std::vector<Slot>& slots, std::uint16_t port, Protocol protocol) {
+  const auto it =
+      std::lower_bound(slots.begin(), slots.end(), std::make_pair(port, protocol), slot_before);
+  if (it == slots.end() || it->port != port || it->protocol != protocol) return nullptr;
+  return &*it;
+}
+
+void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& record,
+                      Direction direction) {
+  const auto& states = connection_states(slot.protocol);
+  const std::size_t state = state_index(slot.protocol, record.state);
+  if (state == states.size()) return;  // e.g. a UDP socket in a state ss never shows
+  const std::size_t per_family = 2 * states.size();
+  const std::size_t index = slot.first_connection + family_index(record.family) * per_family +
+                            (direction == Direction::kInbound ? 0 : states.size()) + state;
+  snapshot.connections[index].count++;
+}
+
+// One identity per process holding the socket (as `ss -p` lists them), or one "unknown".
+std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord& record,
+                                            const OwnerMap& owners) {
+  const ListenerInfo base{slot.port,     slot.protocol,
+                          record.family, format_address(record.family, record.local.address),
+                          record.uid,    0,
+                          kUnknown};
+  const auto found = owners.find(record.inode);
+  if (found == owners.end() || found->second.empty()) return {base};
+  std::vector<ListenerInfo> infos;
+  for (const Owner& owner : found->second) {
+    ListenerInfo info = base;
+    info.pid = owner.pid;
+    info.process = owner.process;
+    infos.push_back(std::move(info));
+  }
+  return infos;
+}
+
+bool info_less(const ListenerInfo& a, const ListenerInfo& b) {
+  return std::tie(a.port, a.protocol, a.family, a.address, a.uid, a.pid, a.process) <
+         std::tie(b.port, b.protocol, b.family, b.address, b.uid, b.pid, b.process);
+}
+
+}  // namespace
+
+std::string_view to_string(Direction d) {
+  return d == Direction::kInbound ? "inbound" : "outbound";
+}
+
+const std::vector<TcpState>& connection_states(Protocol p) {
+  static const std::vector<TcpState> tcp = {
+      TcpState::kEstablished, TcpState::kSynSent,  TcpState::kSynRecv, TcpState::kFinWait1,
+      TcpState::kFinWait2,    TcpState::kTimeWait, TcpState::kClose,   TcpState::kCloseWait,
+      TcpState::kLastAck,     TcpState::kClosing};
+  static const std::vector<TcpState> udp = {TcpState::kEstablished};
+  return p == Protocol::kTcp ? tcp : udp;
+}
+
+Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
+                        const OwnerMap& owners) {
+  Snapshot snapshot;
+  std::vector<Slot> slots = lay_out(config, snapshot);
+  for (const SocketRecord& record : records) {
+    if (is_listener(record)) {
+      Slot* slot = find_slot(slots, record.local.port, record.protocol);
+      if (slot == nullptr) continue;
+      snapshot.listeners[slot->first_listener + family_index(record.family)].count++;
+      std::vector<std::string> names;
+      for (ListenerInfo& info : describe_listener(*slot, record, owners)) {
+        if (info.pid != 0) names.push_back(info.process);
+        snapshot.listener_info.push_back(std::move(info));
+      }
+      slot->listener_owners.push_back(std::move(names));
+      continue;
+    }
+    if (Slot* slot = find_slot(slots, record.local.port, record.protocol)) {
+      count_connection(snapshot, *slot, record, Direction::kInbound);
+    }
+    if (Slot* slot = find_slot(slots, record.remote.port, record.protocol)) {
+      count_connection(snapshot, *slot, record, Direction::kOutbound);
+    }
+  }
+  std::sort(snapshot.listener_info.begin(), snapshot.listener_info.end(), info_less);
+  snapshot.listener_info.erase(
+      std::unique(snapshot.listener_info.begin(), snapshot.listener_info.end()),
+      snapshot.listener_info.end());
+
+  // Verdicts in config order, like the other vectors.
+  for (const PortPolicy& policy : config.ports) {
+    for (Protocol protocol : policy.protocols) {
+      const Slot* slot = find_slot(slots, policy.port, protocol);
+      snapshot.verdicts.push_back(evaluate_policy(policy, protocol, slot->listener_owners));
+    }
+  }
+  return snapshot;
+}
+
+std::vector<std::uint64_t> listener_inodes(const Config& config,
+                                           const std::vector<SocketRecord>& records) {
+  const WatchSet watch = watch_set(config);
+  std::vector<std::uint64_t> inodes;
+  for (const SocketRecord& record : records) {
+    if (!is_listener(record) || record.inode == 0) continue;
+    const auto& ports = watch.ports(record.protocol);
+    if (std::binary_search(ports.begin(), ports.end(), record.local.port)) {
+      inodes.push_back(record.inode);
+    }
+  }
+  std::sort(inodes.begin(), inodes.end());
+  inodes.erase(std::unique(inodes.begin(), inodes.end()), inodes.end());
+  return inodes;
+}
+
+}  // namespace port_exporter

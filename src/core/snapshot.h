@@ -1,0 +1,82 @@
+// Snapshot: what one collection found on the watched ports, as counts and listener
+// identities, with the policy verdicts. Built by a pure function from socket records,
+// owners and config; the metrics layer only formats it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "kernel/owners.h"
+#include "model/socket.h"
+
+namespace port_exporter {
+
+enum class Direction : std::uint8_t { kInbound, kOutbound };
+std::string_view to_string(Direction d);
+
+struct ListenerCount {
+  std::uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  Family family = Family::kIpv4;
+  std::uint64_t count = 0;
+};
+
+struct ConnectionCount {
+  std::uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  Family family = Family::kIpv4;
+  Direction direction = Direction::kInbound;
+  TcpState state = TcpState::kEstablished;
+  std::uint64_t count = 0;
+};
+
+// One distinct listener identity. Sockets with identical labels (a SO_REUSEPORT group in
+// one process) share one entry: port_listeners carries the socket count.
+struct ListenerInfo {
+  std::uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  Family family = Family::kIpv4;
+  std::string address;
+  std::uint32_t uid = 0;
+  int pid = 0;          // 0: unknown
+  std::string process;  // "unknown" when the owner was not found
+
+  friend bool operator==(const ListenerInfo& a, const ListenerInfo& b) {
+    return a.port == b.port && a.protocol == b.protocol && a.family == b.family &&
+           a.address == b.address && a.uid == b.uid && a.pid == b.pid && a.process == b.process;
+  }
+};
+
+// The verdict for one configured port and protocol.
+struct PortVerdict {
+  std::uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  Expect expect = Expect::kAbsent;
+  std::string description;
+  std::uint64_t unexpected = 0;  // listeners that break the expectation
+  std::uint64_t missing = 0;     // 1 when expect: present and nothing listens
+};
+
+struct Snapshot {
+  std::vector<ListenerCount> listeners;      // every port x protocol x family, zeros included
+  std::vector<ConnectionCount> connections;  // every port x protocol x family x direction x state
+  std::vector<ListenerInfo> listener_info;   // sorted, unique
+  std::vector<PortVerdict> verdicts;         // every port x protocol, config order
+};
+
+// The connection states exposed for a protocol: every TCP state but listen; for UDP only
+// established (a connected UDP socket).
+const std::vector<TcpState>& connection_states(Protocol p);
+
+// Pure: counts the records the way `ss` does and applies each port's expectation.
+// Records on unwatched ports are ignored, so a source may over-report.
+Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
+                        const OwnerMap& owners);
+
+// The inodes of listeners on watched ports: what the owner lookup needs to resolve.
+std::vector<std::uint64_t> listener_inodes(const Config& config,
+                                           const std::vector<SocketRecord>& records);
+
+}  // namespace port_exporter

@@ -1,0 +1,24 @@
+// SocketSource: the one interface between the kernel and the rest of the exporter.
+// Implementations: NetlinkSource (sock_diag, filtered in the kernel) and ProcfsSource
+// (/proc/net fallback). Tests use recorded fixtures behind the same interface.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "model/socket.h"
+
+namespace port_exporter {
+
+class SocketSource {
+ public:
+  virtual ~SocketSource() = default;
+  // Every TCP and UDP socket, IPv4 and IPv6, whose local or remote port is in `watch`
+  // for its protocol. A source may return more (the aggregation filters again), never less.
+  virtual Result<std::vector<SocketRecord>> dump(const WatchSet& watch) = 0;
+  // "netlink" or "procfs": the `source` label of port_exporter_collect_errors_total.
+  virtual std::string_view name() const = 0;
+};
+
+}  // namespace port_exporter
