@@ -20,9 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "app/collect.h"
 #include "config/config.h"
 #include "core/snapshot.h"
 #include "exposition/metrics.h"
+#include "fixed_source.h"
 #include "kernel/netlink_source.h"
 #include "kernel/owners.h"
 #include "kernel/procfs_source.h"
@@ -134,23 +136,21 @@ pe::Result<pe::OwnerMap> resolve_or_die(pe::OwnerResolver& owners,
 void BM_Collection(benchmark::State& state) {
   const pe::Config& config = collect_config();
   pe::OwnerResolver owners(g_flags.procfs);
+  const std::size_t records = dump_or_die(config).size();
   resolve_or_die(owners, pe::listener_inodes(config, dump_or_die(config)));  // the first walk
   const std::uint64_t walks_before = owners.walks();
-  std::size_t records = 0;
   const ThreadCpu before = ThreadCpu::now();
   for (auto _ : state) {
-    auto dumped = netlink().dump(pe::watch_set(config));
-    if (!dumped) {
-      state.SkipWithError(dumped.error().c_str());
+    auto collected = pe::collect(config, netlink(), owners);
+    if (!collected) {
+      state.SkipWithError(collected.error().message.c_str());
       break;
     }
-    auto found = owners.resolve(pe::listener_inodes(config, *dumped));
     pe::ExporterState exporter_state{
-        pe::build_snapshot(config, *dumped, found ? *found : pe::OwnerMap{}), {}};
-    // What StateCollectable::publish does: render and serialize once per collection.
+        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}};
+    // What Exposition::publish does: render and serialize once per collection.
     std::string text = pe::serialize(pe::render_metrics(exporter_state));
     benchmark::DoNotOptimize(text);
-    records = dumped->size();
   }
   report_cpu_split(state, before);
   state.counters["watched_sockets"] = static_cast<double>(records);
@@ -178,10 +178,11 @@ void BM_AfterDump(benchmark::State& state) {
   const std::vector<pe::SocketRecord> dumped = dump_or_die(config);
   pe::OwnerResolver owners(g_flags.procfs);
   resolve_or_die(owners, pe::listener_inodes(config, dumped));  // the one walk
+  pe::test::FixedSource replay(dumped);
   for (auto _ : state) {
-    auto found = owners.resolve(pe::listener_inodes(config, dumped));
+    auto collected = pe::collect(config, replay, owners);
     pe::ExporterState exporter_state{
-        pe::build_snapshot(config, dumped, found ? *found : pe::OwnerMap{}), {}};
+        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}};
     auto families = pe::render_metrics(exporter_state);
     benchmark::DoNotOptimize(families);
   }
@@ -210,12 +211,15 @@ pe::ExporterState scrape_state() {
   const pe::Config& config = scrape_config();
   const std::vector<pe::SocketRecord> dumped = dump_or_die(config);
   pe::OwnerResolver owners(g_flags.procfs);
-  auto found = resolve_or_die(owners, pe::listener_inodes(config, dumped));
-  return pe::ExporterState{pe::build_snapshot(config, dumped, *found), {}};
+  resolve_or_die(owners, pe::listener_inodes(config, dumped));
+  pe::test::FixedSource replay(dumped);
+  auto collected = pe::collect(config, replay, owners);
+  return pe::ExporterState{
+      std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}};
 }
 
 // The exposition text of a state: rendered (render_metrics) and serialized (prometheus-cpp.s
-// TextSerializer). StateCollectable::publish does it once per collection; a scrape copies it.
+// TextSerializer). Exposition::publish does it once per collection; a scrape copies it.
 void BM_Scrape(benchmark::State& state) {
   const pe::ExporterState exporter_state = scrape_state();
   std::size_t bytes = 0;

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
+#include "app/collect.h"
 #include "base/log.h"
-#include "core/snapshot.h"
 
 namespace port_exporter {
 
@@ -13,58 +13,44 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-ErrorSource error_source(std::string_view source_name) {
-  return source_name == "procfs" ? ErrorSource::kProcfs : ErrorSource::kNetlink;
-}
-
-std::size_t index(ErrorSource s) { return static_cast<std::size_t>(s); }
-
 }  // namespace
 
 CollectorLoop::CollectorLoop(Config config, ConfigLoader reload,
                              std::unique_ptr<SocketSource> source, OwnerResolver owners,
-                             StateCollectable& out)
+                             Exposition& out)
     : config_(std::move(config)),
       reload_config_(std::move(reload)),
       source_(std::move(source)),
       owners_(std::move(owners)),
       out_(out) {
-  stats_.config_reload_success_timestamp_seconds = unix_now();
+  state_.stats.config_reload_success_timestamp_seconds = unix_now();
 }
 
 CollectorLoop::~CollectorLoop() { stop(); }
 
 bool CollectorLoop::collect_once() {
   const auto started = std::chrono::steady_clock::now();
-  const auto finish = [this, started] {
-    stats_.last_duration_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  };
-  auto records = source_->dump(watch_set(config_));
-  stats_.collections++;
-  if (!records) {
-    stats_.errors[index(error_source(source_->name()))]++;
+  Result<Collection, CollectFailure> collected = collect(config_, *source_, owners_);
+  CollectStats& stats = state_.stats;
+  stats.collections++;
+  if (collected) {
+    for (const CollectFailure& failure : collected->degraded) {
+      stats.count_error(failure.source);
+      log::warn("owner lookup failed; listener labels say unknown", {{"err", failure.message}});
+    }
+    state_.snapshot = std::move(collected.value().snapshot);
+    state_.verdicts = std::move(collected.value().verdicts);
+    stats.last_success_timestamp_seconds = unix_now();
+  } else {  // the last good counts stay published; the stats say it failed
+    stats.count_error(collected.error().source);
     log::warn("collection failed",
-              {{"source", std::string(source_->name())}, {"err", records.error()}});
-    finish();
-    publish(out_.latest()->snapshot);  // the last counts stay; the stats say it failed
-    return false;
+              {{"source", std::string(source_->name())}, {"err", collected.error().message}});
   }
-  auto owners = owners_.resolve(listener_inodes(config_, *records));
-  if (!owners) {
-    stats_.errors[index(ErrorSource::kOwner)]++;
-    log::warn("owner lookup failed; listener labels say unknown", {{"err", owners.error()}});
-  }
-  Snapshot snapshot = build_snapshot(config_, *records, owners ? *owners : OwnerMap{});
-  finish();
-  stats_.last_success_timestamp_seconds = unix_now();
-  publish(std::move(snapshot));
-  ready_ = true;
-  return true;
-}
-
-void CollectorLoop::publish(Snapshot snapshot) {
-  out_.publish(std::make_shared<const ExporterState>(ExporterState{std::move(snapshot), stats_}));
+  stats.last_duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out_.publish(state_);
+  if (collected) ready_ = true;
+  return collected.ok();
 }
 
 void CollectorLoop::start() {
@@ -117,13 +103,13 @@ void CollectorLoop::reload() {
     config = Error{std::string("config reload: ") + e.what()};
   }
   if (!config) {
-    stats_.config_reload_successful = false;
+    state_.stats.config_reload_successful = false;
     log::error("config reload failed; keeping the last good config", {{"err", config.error()}});
     return;
   }
   config_ = std::move(config).value();
-  stats_.config_reload_successful = true;
-  stats_.config_reload_success_timestamp_seconds = unix_now();
+  state_.stats.config_reload_successful = true;
+  state_.stats.config_reload_success_timestamp_seconds = unix_now();
   log::info("config reloaded", {{"ports", std::to_string(config_.ports.size())},
                                 {"interval_ms", std::to_string(config_.interval.count())}});
 }

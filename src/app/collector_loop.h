@@ -1,6 +1,6 @@
-// CollectorLoop: the collection thread. Every `interval` it dumps the watched sockets,
-// resolves listener owners, builds the snapshot and publishes it; SIGHUP reloads arrive
-// here too, so config and collection have one owner and one thread.
+// CollectorLoop: the collection thread. Every `interval` it runs the pipeline (collect())
+// and publishes the result's exposition; SIGHUP reloads arrive here too, so config and
+// collection have one owner and one thread.
 #pragma once
 
 #include <atomic>
@@ -24,14 +24,17 @@ class CollectorLoop {
 
   // `reload` is called on the loop thread after request_reload().
   CollectorLoop(Config config, ConfigLoader reload, std::unique_ptr<SocketSource> source,
-                OwnerResolver owners, StateCollectable& out);
+                OwnerResolver owners, Exposition& out);
   ~CollectorLoop();
   CollectorLoop(const CollectorLoop&) = delete;
   CollectorLoop& operator=(const CollectorLoop&) = delete;
 
   // One collection on the caller's thread; publishes the result. False on failure (the
-  // previous snapshot stays published and the error counter grows).
+  // last good snapshot stays published and the error counter grows).
   bool collect_once();
+
+  // What the last collect_once() published: read it on the thread that collects.
+  const ExporterState& state() const { return state_; }
 
   void start();           // collects now, then every interval, on its own thread
   void request_reload();  // thread-safe, async-signal-unsafe: call from the signal thread
@@ -42,14 +45,13 @@ class CollectorLoop {
  private:
   void run();
   void reload();
-  void publish(Snapshot snapshot);
 
   Config config_;
   ConfigLoader reload_config_;
   std::unique_ptr<SocketSource> source_;
   OwnerResolver owners_;
-  StateCollectable& out_;
-  CollectStats stats_;
+  Exposition& out_;
+  ExporterState state_;  // the last good snapshot and verdicts, with the current stats
   std::atomic<bool> ready_{false};
 
   std::mutex mutex_;  // guards the two requests below

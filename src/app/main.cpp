@@ -18,6 +18,7 @@
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
 #include "kernel/owners.h"
+#include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
 
 namespace pe = port_exporter;
@@ -110,13 +111,15 @@ int run(int argc, char** argv) {
     }
   }
 
-  auto state = std::make_shared<pe::StateCollectable>();
+  pe::Exposition exposition;
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
-      pe::OwnerResolver(options.procfs), *state);
+      pe::OwnerResolver(options.procfs), exposition);
   // What a scrape gets: the text serialized at the last collection, then process_* now.
-  const std::function<std::string()> metrics = [&state] {
-    return *state->exposition() + pe::serialize(pe::ProcessCollectable().Collect());
+  const std::function<std::string()> metrics = [&exposition] {
+    const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
+    return *exposition.text() +
+           (process ? pe::serialize(pe::render_process_metrics(*process)) : std::string());
   };
   if (options.once) return print_once(loop, metrics);
 

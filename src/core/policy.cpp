@@ -38,4 +38,20 @@ PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
   return verdict;
 }
 
+std::vector<PortVerdict> evaluate_policies(const Config& config, const Snapshot& snapshot) {
+  std::vector<PortVerdict> verdicts;
+  for (const PortPolicy& policy : config.ports) {
+    for (const Protocol protocol : policy.protocols) {
+      std::vector<std::vector<std::string>> listener_owners;
+      for (const ListeningSocket& socket : snapshot.listening) {
+        if (socket.port != policy.port || socket.protocol != protocol) continue;
+        std::vector<std::string>& names = listener_owners.emplace_back();
+        for (const Owner& owner : socket.owners) names.push_back(owner.process);
+      }
+      verdicts.push_back(evaluate_policy(policy, protocol, listener_owners));
+    }
+  }
+  return verdicts;
+}
+
 }  // namespace port_exporter

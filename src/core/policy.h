@@ -1,6 +1,8 @@
-// Policy: a port's expectation applied to the listeners found on it. Pure.
+// Policy: each port's expectation applied to the listeners a snapshot found. Pure; the
+// stage after the snapshot (records -> snapshot -> verdicts).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,6 +10,16 @@
 #include "core/snapshot.h"
 
 namespace port_exporter {
+
+// The verdict for one configured port and protocol.
+struct PortVerdict {
+  std::uint16_t port = 0;
+  Protocol protocol = Protocol::kTcp;
+  Expect expect = Expect::kAbsent;
+  std::string description;
+  std::uint64_t unexpected = 0;  // listeners that break the expectation
+  std::uint64_t missing = 0;     // 1 when expect: present and nothing listens
+};
 
 // `listener_owners` holds, for each listening socket on (policy.port, protocol), the names
 // of the processes holding it (empty when none was found).
@@ -18,5 +30,8 @@ namespace port_exporter {
 //   any:     nothing is unexpected or missing.
 PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
                             const std::vector<std::vector<std::string>>& listener_owners);
+
+// Every configured port x protocol, in config order, judged on `snapshot`.
+std::vector<PortVerdict> evaluate_policies(const Config& config, const Snapshot& snapshot);
 
 }  // namespace port_exporter

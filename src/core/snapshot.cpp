@@ -4,8 +4,6 @@
 #include <tuple>
 #include <utility>
 
-#include "core/policy.h"
-
 namespace port_exporter {
 
 namespace {
@@ -18,10 +16,8 @@ constexpr const char* kUnknown = "unknown";
 struct Slot {
   std::uint16_t port;
   Protocol protocol;
-  const PortPolicy* policy;
   std::size_t first_listener;    // index into Snapshot::listeners (ipv4, then ipv6)
   std::size_t first_connection;  // index into Snapshot::connections
-  std::vector<std::vector<std::string>> listener_owners;  // per listening socket
 };
 
 std::size_t family_index(Family f) { return f == Family::kIpv4 ? 0 : 1; }
@@ -42,9 +38,8 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   std::vector<Slot> slots;
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
-      Slot slot{
-          policy.port, protocol, &policy, snapshot.listeners.size(), snapshot.connections.size(),
-          {}};
+      slots.push_back(
+          {policy.port, protocol, snapshot.listeners.size(), snapshot.connections.size()});
       for (Family family : kFamilies) {
         snapshot.listeners.push_back({policy.port, protocol, family, 0});
       }
@@ -55,7 +50,6 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
           }
         }
       }
-      slots.push_back(std::move(slot));
     }
   }
   std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
@@ -130,12 +124,12 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
       Slot* slot = find_slot(slots, record.local.port, record.protocol);
       if (slot == nullptr) continue;
       snapshot.listeners[slot->first_listener + family_index(record.family)].count++;
-      std::vector<std::string> names;
       for (ListenerInfo& info : describe_listener(*slot, record, owners)) {
-        if (info.pid != 0) names.push_back(info.process);
         snapshot.listener_info.push_back(std::move(info));
       }
-      slot->listener_owners.push_back(std::move(names));
+      const auto found = owners.find(record.inode);
+      snapshot.listening.push_back({slot->port, slot->protocol,
+                                    found == owners.end() ? std::vector<Owner>{} : found->second});
       continue;
     }
     if (Slot* slot = find_slot(slots, record.local.port, record.protocol)) {
@@ -150,13 +144,6 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
       std::unique(snapshot.listener_info.begin(), snapshot.listener_info.end()),
       snapshot.listener_info.end());
 
-  // Verdicts in config order, like the other vectors.
-  for (const PortPolicy& policy : config.ports) {
-    for (Protocol protocol : policy.protocols) {
-      const Slot* slot = find_slot(slots, policy.port, protocol);
-      snapshot.verdicts.push_back(evaluate_policy(policy, protocol, slot->listener_owners));
-    }
-  }
   return snapshot;
 }
 

@@ -1,6 +1,7 @@
-// Snapshot: what one collection found on the watched ports, as counts and listener
-// identities, with the policy verdicts. Built by a pure function from socket records,
-// owners and config; the metrics layer only formats it.
+// Snapshot: what one collection found on the watched ports, as counts, listener identities
+// and the listening sockets with their owners. Built by a pure function from socket
+// records, owners and config; the policy stage (core/policy.h) judges it and the
+// exposition only formats it.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "kernel/owners.h"
+#include "model/owner.h"
 #include "model/socket.h"
 
 namespace port_exporter {
@@ -49,29 +50,27 @@ struct ListenerInfo {
   }
 };
 
-// The verdict for one configured port and protocol.
-struct PortVerdict {
+// One listening socket on a configured (port, protocol), with every process holding it
+// (none when the owner lookup found nothing): what an expectation is applied to.
+struct ListeningSocket {
   std::uint16_t port = 0;
   Protocol protocol = Protocol::kTcp;
-  Expect expect = Expect::kAbsent;
-  std::string description;
-  std::uint64_t unexpected = 0;  // listeners that break the expectation
-  std::uint64_t missing = 0;     // 1 when expect: present and nothing listens
+  std::vector<Owner> owners;
 };
 
 struct Snapshot {
   std::vector<ListenerCount> listeners;      // every port x protocol x family, zeros included
   std::vector<ConnectionCount> connections;  // every port x protocol x family x direction x state
   std::vector<ListenerInfo> listener_info;   // sorted, unique
-  std::vector<PortVerdict> verdicts;         // every port x protocol, config order
+  std::vector<ListeningSocket> listening;    // every listening socket on a configured port
 };
 
 // The connection states exposed for a protocol: every TCP state but listen; for UDP only
 // established (a connected UDP socket).
 const std::vector<TcpState>& connection_states(Protocol p);
 
-// Pure: counts the records the way `ss` does and applies each port's expectation.
-// Records on unwatched ports are ignored, so a source may over-report.
+// Pure: counts the records the way `ss` does. Records on unwatched ports are ignored, so a
+// source may over-report.
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
                         const OwnerMap& owners);
 

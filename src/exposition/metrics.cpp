@@ -84,7 +84,7 @@ MetricFamily listener_info(const Snapshot& s) {
   return f;
 }
 
-std::vector<MetricFamily> verdicts(const Snapshot& s) {
+std::vector<MetricFamily> verdicts(const std::vector<PortVerdict>& all) {
   auto unexpected = family("port_unexpected_listeners",
                            "Listeners that break the port's expectation.", MetricType::Gauge);
   auto missing =
@@ -92,7 +92,7 @@ std::vector<MetricFamily> verdicts(const Snapshot& s) {
              "1 when the port is expected present and nothing listens, else 0.", MetricType::Gauge);
   auto policy =
       family("port_policy_info", "The configured expectation for the port.", MetricType::Gauge);
-  for (const PortVerdict& v : s.verdicts) {
+  for (const PortVerdict& v : all) {
     Labels labels{{"port", port_label(v.port)}, {"protocol", std::string(to_string(v.protocol))}};
     add(unexpected, labels, static_cast<double>(v.unexpected));
     add(missing, labels, static_cast<double>(v.missing));
@@ -151,21 +151,12 @@ std::vector<MetricFamily> self_metrics(const CollectStats& stats) {
 
 }  // namespace
 
-std::string_view to_string(ErrorSource s) {
-  switch (s) {
-    case ErrorSource::kNetlink: return "netlink";
-    case ErrorSource::kProcfs: return "procfs";
-    case ErrorSource::kOwner: return "owner";
-  }
-  return "unknown";
-}
-
 std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   std::vector<MetricFamily> out;
   out.push_back(listeners(state.snapshot));
   out.push_back(connections(state.snapshot));
   out.push_back(listener_info(state.snapshot));
-  for (auto& f : verdicts(state.snapshot)) out.push_back(std::move(f));
+  for (auto& f : verdicts(state.verdicts)) out.push_back(std::move(f));
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   return out;
 }
@@ -176,24 +167,17 @@ std::string serialize(const std::vector<MetricFamily>& families) {
   return out.str();
 }
 
-StateCollectable::StateCollectable() { publish(std::make_shared<const ExporterState>()); }
+Exposition::Exposition() { publish(ExporterState{}); }
 
-void StateCollectable::publish(std::shared_ptr<const ExporterState> state) {
-  auto text = std::make_shared<const std::string>(serialize(render_metrics(*state)));
+void Exposition::publish(const ExporterState& state) {
+  auto text = std::make_shared<const std::string>(serialize(render_metrics(state)));
   std::lock_guard<std::mutex> lock(mutex_);
-  published_ = Published{std::move(state), std::move(text)};
+  text_ = std::move(text);
 }
 
-std::shared_ptr<const ExporterState> StateCollectable::latest() const {
+std::shared_ptr<const std::string> Exposition::text() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return published_.state;
+  return text_;
 }
-
-std::shared_ptr<const std::string> StateCollectable::exposition() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return published_.text;
-}
-
-std::vector<MetricFamily> StateCollectable::Collect() const { return render_metrics(*latest()); }
 
 }  // namespace port_exporter

@@ -1,34 +1,8 @@
 #include "exposition/process_metrics.h"
 
-#include <dirent.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <limits>
-#include <sstream>
-
 namespace port_exporter {
 
 namespace {
-
-std::string read_file(const char* path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-double count_open_fds() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return 0;
-  double n = 0;
-  while (const dirent* e = readdir(dir)) {
-    if (e->d_name[0] != '.') n++;
-  }
-  closedir(dir);
-  return n - 1;  // the descriptor of the directory being read
-}
 
 prometheus::MetricFamily gauge(const char* name, const char* help, double value,
                                prometheus::MetricType type = prometheus::MetricType::Gauge) {
@@ -43,60 +17,18 @@ prometheus::MetricFamily gauge(const char* name, const char* help, double value,
 
 }  // namespace
 
-Result<double> parse_boot_time(const std::string& proc_stat) {
-  std::istringstream in(proc_stat);
-  std::string key;
-  double value = 0;
-  while (in >> key) {
-    if (key == "btime" && in >> value) return value;
-    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return Error{"no btime line in /proc/stat"};
-}
-
-Result<ProcessStats> parse_proc_stat(const std::string& stat_line, long ticks_per_second,
-                                     long page_size, double boot_time_seconds) {
-  // The comm field (2) may hold spaces and parentheses: fields resume after the last ')'.
-  const auto close = stat_line.rfind(')');
-  if (close == std::string::npos) return Error{"malformed stat line: no ')'"};
-  std::istringstream in(stat_line.substr(close + 1));
-  std::vector<std::string> fields;  // fields[0] is field 3 (state)
-  for (std::string f; in >> f;) fields.push_back(f);
-  if (fields.size() < 22) return Error{"malformed stat line: too few fields"};
-  try {
-    ProcessStats s;
-    const double utime = std::stod(fields[11]);      // field 14
-    const double stime = std::stod(fields[12]);      // field 15
-    const double starttime = std::stod(fields[19]);  // field 22
-    s.cpu_seconds = (utime + stime) / static_cast<double>(ticks_per_second);
-    s.start_time_seconds = boot_time_seconds + starttime / static_cast<double>(ticks_per_second);
-    s.virtual_memory_bytes = std::stod(fields[20]);  // field 23
-    s.resident_memory_bytes = std::stod(fields[21]) * static_cast<double>(page_size);
-    return s;
-  } catch (const std::exception&) {
-    return Error{"malformed stat line: a numeric field is not a number"};
-  }
-}
-
-std::vector<prometheus::MetricFamily> ProcessCollectable::Collect() const {
-  static const Result<double> boot_time = parse_boot_time(read_file("/proc/stat"));
-  const auto stats = parse_proc_stat(read_file("/proc/self/stat"), sysconf(_SC_CLK_TCK),
-                                     sysconf(_SC_PAGESIZE), boot_time ? *boot_time : 0);
-  if (!stats) return {};
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
+std::vector<prometheus::MetricFamily> render_process_metrics(const ProcessStats& stats) {
   return {
       gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-            stats->cpu_seconds, prometheus::MetricType::Counter),
+            stats.cpu_seconds, prometheus::MetricType::Counter),
       gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
-            stats->resident_memory_bytes),
+            stats.resident_memory_bytes),
       gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-            stats->virtual_memory_bytes),
-      gauge("process_open_fds", "Number of open file descriptors.", count_open_fds()),
-      gauge("process_max_fds", "Maximum number of open file descriptors.",
-            static_cast<double>(limit.rlim_cur)),
+            stats.virtual_memory_bytes),
+      gauge("process_open_fds", "Number of open file descriptors.", stats.open_fds),
+      gauge("process_max_fds", "Maximum number of open file descriptors.", stats.max_fds),
       gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-            stats->start_time_seconds),
+            stats.start_time_seconds),
   };
 }
 

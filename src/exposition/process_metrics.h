@@ -1,34 +1,16 @@
-// process_* metrics of the exporter itself (cpu, memory, fds, start time), read from
-// /proc/self at scrape time like every Prometheus client library does.
+// process_* metrics of the exporter itself, rendered from kernel/process_stats.h at scrape
+// time (they describe the serving process now, not the last collection).
 #pragma once
 
-#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
-#include <string>
 #include <vector>
 
-#include "base/result.h"
+#include "kernel/process_stats.h"
 
 namespace port_exporter {
 
-struct ProcessStats {
-  double cpu_seconds = 0;
-  double resident_memory_bytes = 0;
-  double virtual_memory_bytes = 0;
-  double open_fds = 0;
-  double max_fds = 0;
-  double start_time_seconds = 0;
-};
-
-// Pure parsers, tested on fixtures: /proc/<pid>/stat and the btime line of /proc/stat.
-Result<ProcessStats> parse_proc_stat(const std::string& stat_line, long ticks_per_second,
-                                     long page_size, double boot_time_seconds);
-Result<double> parse_boot_time(const std::string& proc_stat);
-
-class ProcessCollectable : public prometheus::Collectable {
- public:
-  std::vector<prometheus::MetricFamily> Collect() const override;
-};
+// Pure: the six standard process_* families.
+std::vector<prometheus::MetricFamily> render_process_metrics(const ProcessStats& stats);
 
 }  // namespace port_exporter

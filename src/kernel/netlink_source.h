@@ -58,6 +58,7 @@ class NetlinkSource final : public SocketSource {
   // big for one attribute) the dump is unfiltered and the ports are filtered here.
   Result<std::vector<SocketRecord>> dump(const WatchSet& watch) override;
   std::string_view name() const override { return "netlink"; }
+  ErrorSource error_source() const override { return ErrorSource::kNetlink; }
 
  private:
   struct Reply;

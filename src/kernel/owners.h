@@ -15,21 +15,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "model/owner.h"
 
 namespace port_exporter {
-
-struct Owner {
-  int pid = 0;
-  std::string process;  // comm of the process, valid UTF-8 ("unknown" when unreadable)
-
-  friend bool operator==(const Owner& a, const Owner& b) {
-    return a.pid == b.pid && a.process == b.process;
-  }
-};
-
-// Every process holding the socket, by ascending pid: a socket shared by a parent and its
-// children (prefork servers, socket activation) has several owners, as in `ss -p`.
-using OwnerMap = std::unordered_map<std::uint64_t, std::vector<Owner>>;
 
 class OwnerResolver {
  public:

@@ -29,6 +29,7 @@ class ProcfsSource final : public SocketSource {
   // error. Protocols without watched ports are not read.
   Result<std::vector<SocketRecord>> dump(const WatchSet& watch) override;
   std::string_view name() const override { return "procfs"; }
+  ErrorSource error_source() const override { return ErrorSource::kProcfs; }
 
  private:
   std::string procfs_root_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "model/collect_stats.h"
 #include "model/socket.h"
 
 namespace port_exporter {
@@ -17,8 +18,10 @@ class SocketSource {
   // Every TCP and UDP socket, IPv4 and IPv6, whose local or remote port is in `watch`
   // for its protocol. A source may return more (the aggregation filters again), never less.
   virtual Result<std::vector<SocketRecord>> dump(const WatchSet& watch) = 0;
-  // "netlink" or "procfs": the `source` label of port_exporter_collect_errors_total.
+  // "netlink" or "procfs", for logs.
   virtual std::string_view name() const = 0;
+  // What a failed dump counts as in port_exporter_collect_errors_total.
+  virtual ErrorSource error_source() const = 0;
 };
 
 }  // namespace port_exporter

@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "app/collect.h"
 #include "app/collector_loop.h"
 #include "base/utf8.h"
 #include "core/snapshot.h"
 #include "exposition/metrics.h"
 #include "exposition/web.h"
 #include "http_client.h"
+#include "judged.h"
 #include "kernel/netlink_source.h"
 #include "process.h"
 #include "socket_helpers.h"
@@ -39,14 +41,14 @@ Config watching(const std::vector<std::uint16_t>& ports, Expect expect = Expect:
   return config;
 }
 
-Snapshot collect(const Config& config, OwnerResolver& owners) {
+// One collection through the pipeline the exporter runs, with a fresh netlink source.
+test::JudgedSnapshot collect_with_netlink(const Config& config, OwnerResolver& owners) {
   auto source = NetlinkSource::open();
   if (!source) throw std::runtime_error(source.error());
-  auto records = (*source)->dump(watch_set(config));
-  if (!records) throw std::runtime_error(records.error());
-  auto found = owners.resolve(listener_inodes(config, *records));
-  if (!found) throw std::runtime_error(found.error());
-  return build_snapshot(config, *records, *found);
+  auto collected = collect(config, **source, owners);
+  if (!collected) throw std::runtime_error(collected.error().message);
+  if (!collected->degraded.empty()) throw std::runtime_error(collected->degraded[0].message);
+  return {std::move(collected.value().snapshot), std::move(collected.value().verdicts)};
 }
 
 // A mix of every kind of socket the issue names, on free ports chosen by the kernel.
@@ -75,7 +77,7 @@ TEST(ExporterIntegrationTest, EveryCountEqualsSsOnAMixOfRealSockets) {
   SocketZoo zoo;
   const Config config = watching(zoo.ports());
   OwnerResolver owners("/proc");
-  const Snapshot snapshot = collect(config, owners);
+  const Snapshot snapshot = collect_with_netlink(config, owners);
   const test::SsCounts from_ss = test::count_with_ss(zoo.ports());
   const test::SsCounts exported = test::counts_of(snapshot);
   EXPECT_EQ(exported.listeners, from_ss.listeners) << "exported:\n"
@@ -96,7 +98,7 @@ TEST(ExporterIntegrationTest, CountsEqualSsWithThousandsOfConnectionsOnAWatchedP
   for (int i = 0; i < 1500; ++i) connections.push_back(connect_tcp(listener, "127.0.0.1"));
   const std::vector<std::uint16_t> ports = {listener.local_port()};
   OwnerResolver owners("/proc");
-  const test::SsCounts exported = test::counts_of(collect(watching(ports), owners));
+  const test::SsCounts exported = test::counts_of(collect_with_netlink(watching(ports), owners));
   const test::SsCounts from_ss = test::count_with_ss(ports);
   EXPECT_EQ(exported.listeners, from_ss.listeners);
   EXPECT_EQ(exported.connections, from_ss.connections) << "exported:\n"
@@ -111,7 +113,7 @@ TEST(ExporterIntegrationTest, DualStackListenerCountsOnceAsIpv6) {
   SocketZoo zoo;
   const std::uint16_t port = zoo.dual_stack.local_port();
   OwnerResolver owners("/proc");
-  const Snapshot snapshot = collect(watching({port}), owners);
+  const Snapshot snapshot = collect_with_netlink(watching({port}), owners);
   const test::SsCounts counts = test::counts_of(snapshot);
   EXPECT_EQ(counts.listeners.count({port, Protocol::kTcp, Family::kIpv4}), 0u);
   EXPECT_EQ(counts.listeners.at({port, Protocol::kTcp, Family::kIpv6}), 1u);
@@ -127,7 +129,7 @@ TEST(ExporterIntegrationTest, DualStackListenerCountsOnceAsIpv6) {
 TEST(ExporterIntegrationTest, ListenerOwnerIsThisProcess) {
   SocketZoo zoo;
   OwnerResolver owners("/proc");
-  const Snapshot snapshot = collect(watching(zoo.ports()), owners);
+  const Snapshot snapshot = collect_with_netlink(watching(zoo.ports()), owners);
   ASSERT_FALSE(snapshot.listener_info.empty());
   for (const ListenerInfo& info : snapshot.listener_info) {
     EXPECT_EQ(info.pid, getpid()) << info.port << " " << info.address;
@@ -148,13 +150,13 @@ TEST(ExporterIntegrationTest, ExpectPresentFlagsOnlyListenersOfProcessesNotAllow
   OwnerResolver owners("/proc");
 
   config.ports[0].allowed_processes = {own_comm()};
-  Snapshot allowed = collect(config, owners);
+  test::JudgedSnapshot allowed = collect_with_netlink(config, owners);
   EXPECT_EQ(allowed.verdicts[0].unexpected, 0u);  // port/tcp: our own process is allowed
   EXPECT_EQ(allowed.verdicts[0].missing, 0u);
   EXPECT_EQ(allowed.verdicts[2].missing, 1u);  // empty_port/tcp: nothing listens
 
   config.ports[0].allowed_processes = {"sshd"};
-  Snapshot disallowed = collect(config, owners);
+  test::JudgedSnapshot disallowed = collect_with_netlink(config, owners);
   EXPECT_EQ(disallowed.verdicts[0].unexpected, 1u);  // present, but not from sshd
   EXPECT_EQ(disallowed.verdicts[0].missing, 0u);
 }
@@ -182,13 +184,13 @@ TEST(ExporterIntegrationTest, AProcessNameThatIsNotUtf8StillGivesAValidExpositio
   listener.close();  // the child alone holds it now
 
   OwnerResolver owners("/proc");
-  const Snapshot snapshot = collect(watching({port}), owners);
+  const Snapshot snapshot = collect_with_netlink(watching({port}), owners);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   ASSERT_EQ(snapshot.listener_info.size(), 1u);
   EXPECT_EQ(snapshot.listener_info[0].pid, child);
   EXPECT_EQ(snapshot.listener_info[0].process, "ev\xEF\xBF\xBD\"il");
-  EXPECT_TRUE(is_valid_utf8(serialize(render_metrics(ExporterState{snapshot, {}}))));
+  EXPECT_TRUE(is_valid_utf8(serialize(render_metrics(ExporterState{snapshot, {}, {}}))));
 }
 
 TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {
@@ -196,18 +198,19 @@ TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {
   const std::uint16_t port = listener.local_port();
   auto source = NetlinkSource::open();
   ASSERT_TRUE(source.ok()) << source.error();
-  StateCollectable state;
+  Exposition exposition;
   CollectorLoop loop(
       watching({port}), [] { return Result<Config>(Error{"unused"}); }, std::move(source).value(),
-      OwnerResolver("/proc"), state);
+      OwnerResolver("/proc"), exposition);
   ASSERT_TRUE(loop.collect_once());
-  EXPECT_EQ(state.latest()->snapshot.listeners[0].count, 1u);
-  EXPECT_EQ(state.latest()->snapshot.verdicts[0].unexpected, 1u);
+  EXPECT_EQ(loop.state().snapshot.listeners[0].count, 1u);
+  EXPECT_EQ(loop.state().verdicts[0].unexpected, 1u);
   listener.close();
   ASSERT_TRUE(loop.collect_once());
-  EXPECT_EQ(state.latest()->snapshot.listeners[0].count, 0u);
-  EXPECT_EQ(state.latest()->snapshot.verdicts[0].unexpected, 0u);
-  EXPECT_EQ(state.latest()->stats.collections, 2u);
+  EXPECT_EQ(loop.state().snapshot.listeners[0].count, 0u);
+  EXPECT_EQ(loop.state().verdicts[0].unexpected, 0u);
+  EXPECT_EQ(loop.state().stats.collections, 2u);
+  EXPECT_EQ(*exposition.text(), serialize(render_metrics(loop.state())));
 }
 
 TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
@@ -215,12 +218,12 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
   const std::uint16_t port = listener.local_port();
   auto source = NetlinkSource::open();
   ASSERT_TRUE(source.ok()) << source.error();
-  auto state = std::make_shared<StateCollectable>();
+  Exposition exposition;
   CollectorLoop loop(
       watching({port}), [] { return Result<Config>(Error{"unused"}); }, std::move(source).value(),
-      OwnerResolver("/proc"), *state);
+      OwnerResolver("/proc"), exposition);
   auto web = WebServer::start({"127.0.0.1:0", "/metrics", [&loop] { return loop.ready(); },
-                               [&state] { return *state->exposition(); }});
+                               [&exposition] { return *exposition.text(); }});
   ASSERT_TRUE(web.ok()) << web.error();
   const int http_port = (*web)->ports().at(0);
 

@@ -34,6 +34,7 @@ ExporterState known_state() {
       {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 5, 1000),
        connection(Protocol::kTcp, Family::kIpv6, TcpState::kEstablished, 2908, 41000)},
       {{5, {{4321, "nc"}}}});
+  state.verdicts = evaluate_policies(config, state.snapshot);
   state.stats.collections = 3;
   state.stats.errors = {1, 0, 2};
   state.stats.last_duration_seconds = 0.25;
@@ -77,24 +78,25 @@ TEST(MetricsTest, EmptyStateStillExposesSelfMetrics) {
 }
 
 TEST(MetricsTest, ExpositionIsSerializedOnceAtPublishAndMatchesTheFamilies) {
-  StateCollectable collectable;
-  EXPECT_EQ(*collectable.exposition(), expose(ExporterState{}));  // before any collection
-  auto state = std::make_shared<ExporterState>(known_state());
-  collectable.publish(state);
-  const auto text = collectable.exposition();
+  Exposition exposition;
+  EXPECT_EQ(*exposition.text(), expose(ExporterState{}));  // before any collection
+  exposition.publish(known_state());
+  const auto text = exposition.text();
   EXPECT_EQ(*text, expose(known_state()));
-  EXPECT_EQ(collectable.exposition(), text);  // the same bytes until the next publish
+  EXPECT_EQ(exposition.text(), text);  // the same bytes until the next publish
 }
 
-TEST(MetricsTest, CollectableServesTheLatestPublishedState) {
-  StateCollectable collectable;
-  auto state = std::make_shared<ExporterState>(known_state());
-  collectable.publish(state);
-  const auto families = collectable.Collect();
-  ASSERT_FALSE(families.empty());
-  EXPECT_EQ(families[0].name, "port_listeners");
-  EXPECT_EQ(families[0].metric.size(), 4u);  // 2908/tcp and 22/udp, each ipv4 + ipv6
-  EXPECT_EQ(families[0].metric[0].gauge.value, 1);
+TEST(MetricsTest, ExpositionServesTheLatestPublishedState) {
+  Exposition exposition;
+  exposition.publish(known_state());
+  const auto first = exposition.text();
+  EXPECT_NE(first->find("port_listeners{port=\"2908\",protocol=\"tcp\",family=\"ipv4\"} 1"),
+            std::string::npos);
+  exposition.publish(ExporterState{});
+  EXPECT_EQ(*exposition.text(), expose(ExporterState{}));
+  EXPECT_EQ(first->find("port_listeners{port=\"2908\",protocol=\"tcp\",family=\"ipv4\"} 1") ==
+                std::string::npos,
+            false);  // a scrape holding the old text keeps it whole
 }
 
 }  // namespace

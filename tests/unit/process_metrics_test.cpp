@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel/process_stats.h"
+
 namespace port_exporter {
 namespace {
 
@@ -31,7 +33,9 @@ TEST(ProcessMetricsTest, ParsesBootTime) {
 }
 
 TEST(ProcessMetricsTest, CollectsOwnProcessMetrics) {
-  const auto families = ProcessCollectable().Collect();
+  const Result<ProcessStats> stats = read_process_stats();
+  ASSERT_TRUE(stats.ok()) << stats.error();
+  const auto families = render_process_metrics(*stats);
   ASSERT_EQ(families.size(), 6u);
   EXPECT_EQ(families[0].name, "process_cpu_seconds_total");
   EXPECT_GT(families[1].metric[0].gauge.value, 0);  // resident memory

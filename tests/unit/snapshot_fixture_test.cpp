@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "core/snapshot.h"
+#include "judged.h"
 #include "kernel/netlink_source.h"
 #include "kernel/procfs_source.h"
 
@@ -97,7 +98,8 @@ TEST(SnapshotFixtureTest, CountsTheRecordedSocketsFromNetlinkReplies) {
 }
 
 TEST(SnapshotFixtureTest, AppliesPolicyAndDescribesListenersOfRecordedReplies) {
-  const Snapshot s = build_snapshot(fixture_config(), netlink_records(), {{35043, {{77, "sshd"}}}});
+  const test::JudgedSnapshot s =
+      test::judge(fixture_config(), netlink_records(), {{35043, {{77, "sshd"}}}});
   ASSERT_EQ(s.verdicts.size(), 4u);
   EXPECT_EQ(s.verdicts[0].unexpected, 2u);   // tcp_port: 0.0.0.0 and [::]
   EXPECT_EQ(s.verdicts[1].unexpected, 1u);   // dual-stack

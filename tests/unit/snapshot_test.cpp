@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "judged.h"
 #include "records.h"
 
 namespace port_exporter {
@@ -46,7 +47,7 @@ std::uint64_t connections(const Snapshot& s, std::uint16_t port, Protocol protoc
 }
 
 TEST(SnapshotTest, ExposesEveryConfiguredCombinationWithZeros) {
-  const Snapshot s = build_snapshot(config_for(2908), {}, {});
+  const test::JudgedSnapshot s = test::judge(config_for(2908), {}, {});
   // tcp and udp, each ipv4 and ipv6.
   ASSERT_EQ(s.listeners.size(), 4u);
   for (const auto& c : s.listeners) EXPECT_EQ(c.count, 0u);
@@ -78,10 +79,10 @@ TEST(SnapshotTest, CountsDualStackListenerOnceAsIpv6) {
 }
 
 TEST(SnapshotTest, CountsEachSocketOfAReuseportGroupButOneInfoSeries) {
-  const Snapshot s = build_snapshot(config_for(2908),
-                                    {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 21),
-                                     tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 22)},
-                                    {{21, {{42, "nginx"}}}, {22, {{42, "nginx"}}}});
+  const test::JudgedSnapshot s = test::judge(config_for(2908),
+                                             {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 21),
+                                              tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 22)},
+                                             {{21, {{42, "nginx"}}}, {22, {{42, "nginx"}}}});
   EXPECT_EQ(listeners(s, 2908, Protocol::kTcp, Family::kIpv4), 2u);
   ASSERT_EQ(s.listener_info.size(), 1u);
   EXPECT_EQ(s.listener_info[0].pid, 42);
@@ -132,7 +133,7 @@ TEST(SnapshotTest, ConnectedUdpSocketIsAnEstablishedConnectionNotAListener) {
 }
 
 TEST(SnapshotTest, IgnoresUnwatchedPortsAndUnwatchedProtocols) {
-  const Snapshot s = build_snapshot(
+  const test::JudgedSnapshot s = test::judge(
       config_for(2908, Expect::kAbsent, {Protocol::kTcp}),
       {tcp_listener(Family::kIpv4, "0.0.0.0", 22, 1), udp_bound(Family::kIpv4, "0.0.0.0", 2908, 2)},
       {});

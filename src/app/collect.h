@@ -1,0 +1,37 @@
+// collect(): the one forward pipeline of a collection, used by the collection loop, the
+// integration tests and the benchmark: sources -> records -> owners -> snapshot -> verdicts.
+// What it returns is the exposition's input; it publishes nothing and keeps no state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "core/policy.h"
+#include "core/snapshot.h"
+#include "kernel/owners.h"
+#include "kernel/socket_source.h"
+#include "model/collect_stats.h"
+
+namespace port_exporter {
+
+// A stage that failed, and why.
+struct CollectFailure {
+  ErrorSource source;
+  std::string message;
+};
+
+struct Collection {
+  Snapshot snapshot;
+  std::vector<PortVerdict> verdicts;
+  // Failures that left the collection usable: a failed owner lookup labels every listener
+  // "unknown" (and so, on allow-listed ports, unexpected) but the counts are exact.
+  std::vector<CollectFailure> degraded;
+};
+
+// The socket dump failing fails the collection: there are no counts to show.
+Result<Collection, CollectFailure> collect(const Config& config, SocketSource& sockets,
+                                           OwnerResolver& owners);
+
+}  // namespace port_exporter
