@@ -153,8 +153,7 @@ std::vector<std::uint64_t> listener_inodes(const Config& config,
   std::vector<std::uint64_t> inodes;
   for (const SocketRecord& record : records) {
     if (!is_listener(record) || record.inode == 0) continue;
-    const auto& ports = watch.ports(record.protocol);
-    if (std::binary_search(ports.begin(), ports.end(), record.local.port)) {
+    if (watch.watches(record.protocol, record.local.port)) {
       inodes.push_back(record.inode);
     }
   }

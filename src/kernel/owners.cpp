@@ -13,6 +13,7 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "base/errno_text.h"
 #include "base/parse_number.h"
 #include "base/utf8.h"
 
@@ -133,8 +134,7 @@ Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_in
   if (inodes.empty()) return OwnerMap{};
   const DirPtr proc(opendir(procfs_root_.c_str()));
   if (!proc) {
-    return Error{"owner lookup: cannot open " + procfs_root_ + ": " +
-                 std::generic_category().message(errno)};
+    return Error{"owner lookup: cannot open " + procfs_root_ + ": " + errno_message(errno)};
   }
   const int proc_fd = dirfd(proc.get());
   if (!cache_still_valid(proc_fd, inodes)) {

@@ -4,21 +4,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "base/file_read.h"
+
 namespace port_exporter {
 
 namespace {
 
-std::string read_file(const char* path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+// /proc/stat grows with the CPU count (a line each): 1 MiB is thousands of CPUs.
+constexpr std::size_t kMaxStatBytes = std::size_t{1} << 20;
+
+std::string read_or_empty(const char* path) {
+  Result<std::string, FileError> text = read_file(path, kMaxStatBytes);
+  return text ? std::move(text).value() : std::string();
 }
 
 double count_open_fds() {
@@ -70,9 +72,10 @@ Result<ProcessStats> parse_proc_stat(const std::string& stat_line, long ticks_pe
 }
 
 Result<ProcessStats> read_process_stats() {
-  static const Result<double> boot_time = parse_boot_time(read_file("/proc/stat"));
-  Result<ProcessStats> stats = parse_proc_stat(read_file("/proc/self/stat"), sysconf(_SC_CLK_TCK),
-                                               sysconf(_SC_PAGESIZE), boot_time ? *boot_time : 0);
+  static const Result<double> boot_time = parse_boot_time(read_or_empty("/proc/stat"));
+  Result<ProcessStats> stats =
+      parse_proc_stat(read_or_empty("/proc/self/stat"), sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE),
+                      boot_time ? *boot_time : 0);
   if (!stats) return stats;
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);

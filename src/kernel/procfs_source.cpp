@@ -11,12 +11,12 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/errno_text.h"
+#include "base/file_read.h"
 #include "base/parse_number.h"
 
 namespace port_exporter {
 namespace {
-
-std::string errno_text(int error) { return std::generic_category().message(error); }
 
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> fields;
@@ -78,33 +78,9 @@ bool known_state(TcpState state) {
          value <= static_cast<std::uint8_t>(TcpState::kNewSynRecv);
 }
 
-// The whole file; nullopt with `error` set on failure (ENOENT: the file does not exist).
-std::optional<std::string> read_file(const std::string& path, int& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = errno;
-    return std::nullopt;
-  }
-  std::string content;
-  char chunk[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n > 0) {
-      content.append(chunk, static_cast<std::size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      error = n == 0 ? 0 : errno;
-      break;
-    }
-  }
-  ::close(fd);
-  if (error != 0) return std::nullopt;
-  return content;
-}
-
-bool is_watched(const SocketRecord& record, const std::vector<std::uint16_t>& ports) {
-  return std::binary_search(ports.begin(), ports.end(), record.local.port) ||
-         std::binary_search(ports.begin(), ports.end(), record.remote.port);
-}
+// /proc/net/tcp of a busy host: ~150 bytes a socket, so 1 GiB is ~7M sockets; a file past
+// that is not one the kernel wrote.
+constexpr std::size_t kMaxProcNetBytes = std::size_t{1} << 30;
 
 }  // namespace
 
@@ -128,7 +104,7 @@ Result<std::vector<SocketRecord>> ProcfsSource::dump(const WatchSet& watch) {
   const std::string net = procfs_root_ + "/net";
   struct stat status {};
   if (::stat(net.c_str(), &status) != 0)
-    return Error{"cannot read " + net + ": " + errno_text(errno)};
+    return Error{"cannot read " + net + ": " + errno_message(errno)};
   std::vector<SocketRecord> out;
   for (const Protocol protocol : {Protocol::kTcp, Protocol::kUdp}) {
     const std::vector<std::uint16_t>& ports = watch.ports(protocol);
@@ -136,15 +112,14 @@ Result<std::vector<SocketRecord>> ProcfsSource::dump(const WatchSet& watch) {
     for (const Family family : {Family::kIpv4, Family::kIpv6}) {
       const std::string path =
           net + "/" + std::string(to_string(protocol)) + (family == Family::kIpv6 ? "6" : "");
-      int error = 0;
-      const std::optional<std::string> content = read_file(path, error);
-      if (!content && error == ENOENT) continue;  // that family is not configured
-      if (!content) return Error{"cannot read " + path + ": " + errno_text(error)};
+      const Result<std::string, FileError> content = read_file(path, kMaxProcNetBytes);
+      if (!content && content.error().error == ENOENT) continue;  // that family is off
+      if (!content) return Error{content.error().message};
       std::istringstream in(*content);
       Result<std::vector<SocketRecord>> records = parse_proc_net(in, protocol, family);
       if (!records) return Error{path + ": " + records.error()};
       for (const SocketRecord& record : *records) {
-        if (is_watched(record, ports)) out.push_back(record);
+        if (watch.watches(record)) out.push_back(record);
       }
     }
   }

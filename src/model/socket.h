@@ -2,6 +2,7 @@
 // sources (snapshot, policy, metrics) works on these value types only.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -70,6 +71,14 @@ struct WatchSet {
     return p == Protocol::kTcp ? tcp : udp;
   }
   bool empty() const { return tcp.empty() && udp.empty(); }
+  bool watches(Protocol p, std::uint16_t port) const {
+    const std::vector<std::uint16_t>& list = ports(p);
+    return std::binary_search(list.begin(), list.end(), port);
+  }
+  // A record whose local or remote port is watched for its protocol.
+  bool watches(const SocketRecord& r) const {
+    return watches(r.protocol, r.local.port) || watches(r.protocol, r.remote.port);
+  }
 };
 
 std::string_view to_string(Protocol p);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/version.h"
+#include "fixtures.h"
 #include "records.h"
 
 namespace port_exporter {
@@ -50,13 +51,6 @@ std::string expose(const ExporterState& state) {
   return out.str();
 }
 
-std::string read_fixture(const std::string& name) {
-  std::ifstream in(std::string(FIXTURES_DIR) + "/" + name);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 TEST(MetricsTest, ExpositionOfAKnownSnapshotMatchesTheRecordedText) {
   std::string text = expose(known_state());
   // Build identity varies per build; the fixture has placeholders for it.
@@ -67,7 +61,7 @@ TEST(MetricsTest, ExpositionOfAKnownSnapshotMatchesTheRecordedText) {
   ASSERT_NE(at, std::string::npos) << text;
   text.replace(at, build_line.size(),
                "port_exporter_build_info{version=\"V\",revision=\"R\",compiler=\"C\"} 1");
-  EXPECT_EQ(text, read_fixture("exposition/known_snapshot.prom"));
+  EXPECT_EQ(text, test::read_fixture_text("exposition/known_snapshot.prom"));
 }
 
 TEST(MetricsTest, EmptyStateStillExposesSelfMetrics) {

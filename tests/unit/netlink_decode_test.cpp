@@ -13,7 +13,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "kernel/netlink_source.h"
+#include "fixtures.h"
+#include "kernel/diag_codec.h"
 #include "records.h"
 
 namespace port_exporter {
@@ -24,11 +25,7 @@ using test::describe;
 using ::testing::HasSubstr;
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes read_fixture(const std::string& name) {
-  std::ifstream in(std::string(FIXTURES_DIR) + "/netlink/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
+Bytes read_fixture(const std::string& name) { return test::read_fixture_bytes("netlink/" + name); }
 
 Result<DiagBatch> decode(const Bytes& bytes, Protocol protocol,
                          std::optional<std::uint32_t> seq = std::nullopt) {

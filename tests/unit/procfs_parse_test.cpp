@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "kernel/netlink_source.h"
+#include "kernel/diag_codec.h"
 #include "kernel/procfs_source.h"
 #include "records.h"
 

@@ -8,7 +8,7 @@
 
 #include "core/snapshot.h"
 #include "judged.h"
-#include "kernel/netlink_source.h"
+#include "kernel/diag_codec.h"
 #include "kernel/procfs_source.h"
 
 namespace port_exporter {
