@@ -1,12 +1,12 @@
-// process_* metrics of the exporter itself, rendered from kernel/process_stats.h at scrape
-// time (they describe the serving process now, not the last collection).
+// process_* metrics of the exporter itself, rendered at scrape time from what
+// kernel/process_stats.h reads (they describe the serving process now, not the last collection).
 #pragma once
 
 #include <prometheus/metric_family.h>
 
 #include <vector>
 
-#include "kernel/process_stats.h"
+#include "model/process_stats.h"
 
 namespace port_exporter {
 

@@ -39,11 +39,9 @@ std::optional<SocketRecord> to_record(const inet_diag_msg& msg, Protocol protoco
   } else {
     return std::nullopt;
   }
-  if (msg.idiag_state < static_cast<std::uint8_t>(TcpState::kEstablished) ||
-      msg.idiag_state > static_cast<std::uint8_t>(TcpState::kNewSynRecv)) {
-    return std::nullopt;
-  }
-  record.state = static_cast<TcpState>(msg.idiag_state);
+  const std::optional<TcpState> state = tcp_state_from(msg.idiag_state);
+  if (!state) return std::nullopt;
+  record.state = *state;
   record.local.port = ntohs(msg.id.idiag_sport);
   record.remote.port = ntohs(msg.id.idiag_dport);
   std::memcpy(record.local.address.data(), msg.id.idiag_src, address_size);

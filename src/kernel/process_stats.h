@@ -6,17 +6,9 @@
 #include <string>
 
 #include "base/result.h"
+#include "model/process_stats.h"
 
 namespace port_exporter {
-
-struct ProcessStats {
-  double cpu_seconds = 0;
-  double resident_memory_bytes = 0;
-  double virtual_memory_bytes = 0;
-  double open_fds = 0;
-  double max_fds = 0;
-  double start_time_seconds = 0;
-};
 
 // Pure parsers, tested on fixtures: /proc/<pid>/stat and the btime line of /proc/stat.
 Result<ProcessStats> parse_proc_stat(const std::string& stat_line, long ticks_per_second,

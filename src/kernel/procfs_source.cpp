@@ -72,12 +72,6 @@ std::optional<SocketRecord> parse_fields(const std::vector<std::string_view>& fi
   return record;
 }
 
-bool known_state(TcpState state) {
-  const auto value = static_cast<std::uint8_t>(state);
-  return value >= static_cast<std::uint8_t>(TcpState::kEstablished) &&
-         value <= static_cast<std::uint8_t>(TcpState::kNewSynRecv);
-}
-
 // /proc/net/tcp of a busy host: ~150 bytes a socket, so 1 GiB is ~7M sockets; a file past
 // that is not one the kernel wrote.
 constexpr std::size_t kMaxProcNetBytes = std::size_t{1} << 30;
@@ -93,7 +87,7 @@ Result<std::vector<SocketRecord>> parse_proc_net(std::istream& in, Protocol prot
     if (fields.empty() || fields[0] == "sl") continue;  // blank or the header line
     const std::optional<SocketRecord> record = parse_fields(fields, protocol, family);
     if (!record) return Error{"line " + std::to_string(number) + ": malformed socket line"};
-    if (known_state(record->state)) records.push_back(*record);
+    if (tcp_state_from(static_cast<std::uint8_t>(record->state))) records.push_back(*record);
   }
   return records;
 }

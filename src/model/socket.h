@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,17 @@ enum class TcpState : std::uint8_t {
   kClosing = 11,
   kNewSynRecv = 12,
 };
+
+// A state byte from the kernel (inet_diag_msg, /proc/net/tcp); nullopt for a state this
+// build does not know (TCP_BOUND_INACTIVE of Linux 6.5+, anything newer): such sockets are
+// skipped, as ss and /proc/net do.
+inline std::optional<TcpState> tcp_state_from(std::uint8_t value) {
+  if (value < static_cast<std::uint8_t>(TcpState::kEstablished) ||
+      value > static_cast<std::uint8_t>(TcpState::kNewSynRecv)) {
+    return std::nullopt;
+  }
+  return static_cast<TcpState>(value);
+}
 
 struct Endpoint {
   // Network byte order; IPv4 uses the first 4 bytes, the rest are zero.
