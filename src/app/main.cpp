@@ -1,5 +1,7 @@
 // port_exporter: flags -> wiring -> run. No logic lives here.
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -8,12 +10,16 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include "app/cli.h"
 #include "app/collector_loop.h"
+#include "app/serving_process.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "config/config.h"
+#include "exposition/frame.h"
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
@@ -55,34 +61,98 @@ int print_once(pe::CollectorLoop& loop, const std::function<std::string()>& metr
   return 0;
 }
 
-// Waits on the blocked signals: SIGHUP reloads, SIGTERM/SIGINT return.
-void wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop) {
+// The serving process (a child, see app/serving_process.h): no privilege, no kernel socket;
+// it serves the exposition frames the collector sends.
+int serve(const pe::Options& options, const sigset_t& signals, int fd) {
+  if (auto error = pe::drop_privileges()) {
+    pe::log::error("not serving", {{"err", error->message}});
+    return 1;
+  }
+  pe::LatestFrame latest;
+  const pe::WebServer::Settings settings{
+      options.listen_address, options.telemetry_path, [&latest] { return latest.ready(); },
+      [&latest] {
+        const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
+        return *latest.text() +
+               (process ? pe::serialize(pe::render_process_metrics(*process)) : std::string());
+      }};
+  auto web = pe::WebServer::start(settings);
+  if (!web) {
+    pe::log::error("cannot start the web server", {{"err", web.error()}});
+    return 1;
+  }
+  std::string bound;
+  for (int port : (*web)->ports()) bound += (bound.empty() ? "" : ",") + std::to_string(port);
+  if (auto error = pe::restrict_syscalls()) {
+    pe::log::error("not serving", {{"err", error->message}});
+    return 1;
+  }
+  pe::log::info("listening", {{"address", options.listen_address},
+                              {"port", bound},
+                              {"telemetry_path", options.telemetry_path},
+                              {"uid", std::to_string(getuid())},
+                              {"version", pe::kVersion}});
+  return pe::receive_frames(
+      fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); }, [] {});
+}
+
+// Whether the serving process has ended, and how: nullopt while it runs.
+std::optional<int> reap(pid_t pid, bool wait) {
+  int status = 0;
+  const pid_t done = waitpid(pid, &status, wait ? 0 : WNOHANG);
+  if (done != pid) return std::nullopt;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Waits on the blocked signals: SIGHUP reloads, SIGTERM/SIGINT return 0, the serving
+// process ending returns 0 when it was stopped deliberately (SIGTERM to the whole group,
+// as systemd sends it), else 1: a half-exporter that collects but cannot serve must not
+// stay up.
+int wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop, pid_t serving) {
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGHUP) {
       pe::log::info("SIGHUP: reloading config");
       loop.request_reload();
+      kill(serving, SIGHUP);
       continue;
     }
+    if (signal == SIGCHLD) {
+      const std::optional<int> status = reap(serving, false);
+      if (!status) continue;
+      if (*status == 0) {
+        pe::log::info("the serving process stopped; shutting down");
+        return 0;
+      }
+      pe::log::error("the serving process died; exiting", {{"status", std::to_string(*status)}});
+      return 1;
+    }
     pe::log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    return;
+    return 0;
   }
 }
 
 // SIGTERM must end the process within a second. A collection in progress (a long /proc
-// walk) and civetweb's stop (it waits out its listener's poll timeout, up to 2 s) get
-// 800 ms; past that the process exits anyway: it writes nothing that could be left half
-// done, and the kernel closes its sockets.
-void shut_down(pe::CollectorLoop& loop, std::unique_ptr<pe::WebServer> web) {
-  auto stopped = std::async(std::launch::async, [&loop, &web] {
-    loop.stop();
-    web.reset();
-  });
-  if (stopped.wait_for(std::chrono::milliseconds(800)) == std::future_status::timeout) {
-    std::fflush(nullptr);
-    std::_Exit(0);
+// walk) and the serving process's stop get 800 ms; past that the server is killed and the
+// process exits anyway: it writes nothing that could be left half done.
+int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int status) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
+  auto stopped = std::async(std::launch::async, [&loop] { loop.stop(); });
+  kill(serving.pid, SIGTERM);
+  while (!reap(serving.pid, false) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  if (kill(serving.pid, 0) == 0) {
+    kill(serving.pid, SIGKILL);
+    reap(serving.pid, true);
+  }
+  ::close(serving.fd);
+  if (stopped.wait_until(deadline) == std::future_status::timeout) {
+    std::fflush(nullptr);
+    std::_Exit(status);
+  }
+  return status;
 }
 
 int run(int argc, char** argv) {
@@ -111,43 +181,51 @@ int run(int argc, char** argv) {
     }
   }
 
+  if (options.once) {
+    pe::Exposition exposition;
+    pe::CollectorLoop loop(
+        config.value(), [&options] { return load(options); },
+        pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), exposition);
+    // What a scrape gets: the text serialized at the last collection, then process_* now.
+    const std::function<std::string()> metrics = [&exposition] {
+      const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
+      return *exposition.text() +
+             (process ? pe::serialize(pe::render_process_metrics(*process)) : std::string());
+    };
+    return print_once(loop, metrics);
+  }
+
+  // Block the signals before any thread or child starts, so every thread inherits the mask
+  // and only sigwait() (and the serving process's signalfd) receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t serving_signals;  // SIGINT reaches the whole terminal group: the collector decides
+  sigemptyset(&serving_signals);
+  for (int s : {SIGHUP, SIGTERM}) sigaddset(&serving_signals, s);
+
+  // Forked before any kernel socket or thread exists, so the child inherits neither.
+  auto serving = pe::fork_serving_process(
+      [&options, &serving_signals](int fd) { return serve(options, serving_signals, fd); });
+  if (!serving) {
+    pe::log::error("cannot start the serving process", {{"err", serving.error()}});
+    return 1;
+  }
+  pe::drop_setuid_capabilities();
   pe::Exposition exposition;
+  exposition.set_listener([fd = serving->fd](const std::string& text, bool ready) {
+    pe::send_frame(fd, {ready, text});  // a failure shows as SIGCHLD
+  });
+  pe::send_frame(serving->fd, {false, *exposition.text()});  // zeros until the first collection
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
       pe::OwnerResolver(options.procfs), exposition);
-  // What a scrape gets: the text serialized at the last collection, then process_* now.
-  const std::function<std::string()> metrics = [&exposition] {
-    const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
-    return *exposition.text() +
-           (process ? pe::serialize(pe::render_process_metrics(*process)) : std::string());
-  };
-  if (options.once) return print_once(loop, metrics);
-
-  // Block the signals before any thread starts, so every thread inherits the mask and only
-  // sigwait() below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  pe::WebServer::Settings settings{options.listen_address, options.telemetry_path,
-                                   [&loop] { return loop.ready(); }, metrics};
-  auto web = pe::WebServer::start(settings);
-  if (!web) {
-    pe::log::error("cannot start the web server", {{"err", web.error()}});
-    return 1;
-  }
-  std::string bound;
-  for (int port : (*web)->ports()) bound += (bound.empty() ? "" : ",") + std::to_string(port);
-  pe::log::info("listening", {{"address", options.listen_address},
-                              {"port", bound},
-                              {"telemetry_path", options.telemetry_path},
-                              {"watched_ports", std::to_string(config->ports.size())},
-                              {"version", pe::kVersion}});
+  pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
+                               {"serving_pid", std::to_string(serving->pid)}});
   loop.start();
-  wait_for_signals(signals, loop);
-  shut_down(loop, std::move(web).value());
-  return 0;
+  const int status = wait_for_signals(signals, loop, serving->pid);
+  return shut_down(loop, *serving, status);
 }
 
 }  // namespace

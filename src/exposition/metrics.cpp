@@ -171,6 +171,7 @@ Exposition::Exposition() { publish(ExporterState{}); }
 
 void Exposition::publish(const ExporterState& state) {
   auto text = std::make_shared<const std::string>(serialize(render_metrics(state)));
+  if (listener_) listener_(*text, state.stats.last_success_timestamp_seconds > 0);
   std::lock_guard<std::mutex> lock(mutex_);
   text_ = std::move(text);
 }

@@ -5,6 +5,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,16 +33,22 @@ std::string serialize(const std::vector<prometheus::MetricFamily>& families);
 // The latest exposition text: written by the collection thread, read by scrapes.
 class Exposition {
  public:
+  // Told of every publish, on the publishing thread: `ready` once a collection succeeded.
+  using Listener = std::function<void(const std::string& text, bool ready)>;
+
   Exposition();
 
   // Renders and serializes `state` once, on the publishing (collection) thread.
   void publish(const ExporterState& state);
+  // Set before the first publish from another thread (the collection thread's start).
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
   // The text as serialized at the last publish (shared: a scrape never copies under lock).
   std::shared_ptr<const std::string> text() const;
 
  private:
   mutable std::mutex mutex_;  // guards the pointer only
   std::shared_ptr<const std::string> text_;
+  Listener listener_;
 };
 
 }  // namespace port_exporter

@@ -87,6 +87,7 @@ echo "=== run with the documented flags"
 podman_cmd run -d --name "$container" "${run_flags[@]}" \
   --network=host --pid=host --read-only \
   --user 0:65534 --cap-drop=ALL --cap-add=SYS_PTRACE --cap-add=DAC_READ_SEARCH \
+  --cap-add=SETUID --cap-add=SETGID \
   --security-opt=no-new-privileges \
   -v /proc:/host/proc:ro \
   -v "$work/port_exporter.yml:/etc/port_exporter/port_exporter.yml:ro" \
@@ -110,6 +111,12 @@ echo "ok   owner of another user's listener found with SYS_PTRACE + DAC_READ_SEA
 grep -qx "port_unexpected_listeners{port=\"$watched_port\",protocol=\"tcp\"} 1" <<<"$metrics" ||
   fail "port_unexpected_listeners is not 1"
 echo "ok   port_unexpected_listeners 1"
+server_pid=$(ss -Htlnp "sport = :$web_port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+[ -n "$server_pid" ] || fail "no process listens on the metrics port"
+grep -q '^Uid:[[:space:]]*65534' "/proc/$server_pid/status" || fail "the metrics port's process is not uid 65534"
+grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$server_pid/status" ||
+  fail "the metrics port's process holds capabilities"
+echo "ok   the metrics port is served by pid $server_pid: uid 65534, no capability"
 grep -E '^process_resident_memory_bytes ' <<<"$metrics" || true
 
 echo "=== stop (SIGTERM)"

@@ -134,7 +134,7 @@ check('DaemonSet: host namespaces, read-only host /proc, every node, small and l
   assert.strictEqual(sc.allowPrivilegeEscalation, false);
   assert.notStrictEqual(sc.privileged, true);
   assert.deepStrictEqual(sc.capabilities.drop, ['ALL']);
-  assert.deepStrictEqual([...sc.capabilities.add].sort(), ['DAC_READ_SEARCH', 'SYS_PTRACE']);
+  assert.deepStrictEqual([...sc.capabilities.add].sort(), ['DAC_READ_SEARCH', 'SETGID', 'SETUID', 'SYS_PTRACE']);
   for (const kind of ['requests', 'limits']) {
     assert(container.resources[kind].cpu && container.resources[kind].memory, kind);
   }

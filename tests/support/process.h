@@ -61,6 +61,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   void signal(int sig) const { kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   // The exit code, or -1 when the deadline passed first (or it died of a signal).
   int wait(std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
