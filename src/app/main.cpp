@@ -11,9 +11,12 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "app/cli.h"
+#include "app/close_event_reader.h"
 #include "app/collector_loop.h"
 #include "app/serving_process.h"
 #include "base/log.h"
@@ -23,6 +26,7 @@
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
+#include "kernel/destroy_subscription.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
@@ -94,6 +98,30 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
                               {"version", pe::kVersion}});
   return pe::receive_frames(
       fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); }, [] {});
+}
+
+// The host namespace's destroy-notification subscription and its reader thread. Without it
+// (the subscription failed) the exporter still runs: the close counters stay at 0 and
+// port_exporter_event_subscriptions says 0. PORT_EXPORTER_EVENTS_KERNEL_FILTER=off (for
+// the benchmark) leaves the port filtering to user space.
+std::unique_ptr<pe::CloseEventReader> start_close_events(const pe::Config& config) {
+  std::vector<std::unique_ptr<pe::DestroySubscription>> subscriptions;
+  auto host = pe::DestroySubscription::open("host");
+  if (host) {
+    subscriptions.push_back(std::move(host).value());
+  } else {
+    pe::log::warn("no destroy notifications; closes are not counted", {{"err", host.error()}});
+  }
+  pe::CloseEventReader::Options options;
+  const char* filter = std::getenv("PORT_EXPORTER_EVENTS_KERNEL_FILTER");
+  options.kernel_filter = filter == nullptr || std::string_view(filter) != "off";
+  auto reader = pe::CloseEventReader::start(std::move(subscriptions), pe::watch_set(config),
+                                            std::move(options));
+  if (!reader) {
+    pe::log::warn("no close event reader; closes are not counted", {{"err", reader.error()}});
+    return nullptr;
+  }
+  return std::move(reader).value();
 }
 
 // Whether the serving process has ended, and how: nullopt while it runs.
@@ -218,9 +246,12 @@ int run(int argc, char** argv) {
     pe::send_frame(fd, {ready, text});  // a failure shows as SIGCHLD
   });
   pe::send_frame(serving->fd, {false, *exposition.text()});  // zeros until the first collection
+  // Before the loop: the loop reads its counters until it stops.
+  const std::unique_ptr<pe::CloseEventReader> close_events = start_close_events(*config);
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
       pe::OwnerResolver(options.procfs), exposition);
+  loop.set_close_events(close_events.get());
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
                                {"serving_pid", std::to_string(serving->pid)}});
   loop.start();
