@@ -41,11 +41,11 @@ CloseEventReader::~CloseEventReader() {
 }
 
 void CloseEventReader::attach_filter(DestroySubscription& subscription) {
-  if (!options_.kernel_filter) {
-    subscription.remove_filter();
-    return;
-  }
-  if (!subscription.set_filter(watch_)) {
+  const Result<bool> filtered = subscription.watch(watch_, options_.kernel_filter);
+  if (!filtered) {
+    log::error("destroy notifications: cannot subscribe; closes there are not counted",
+               {{"netns", subscription.netns()}, {"err", filtered.error()}});
+  } else if (options_.kernel_filter && !*filtered) {
     log::warn("destroy notifications: no kernel filter; filtering in user space",
               {{"netns", subscription.netns()}});
   }

@@ -51,7 +51,7 @@ class CloseEventReader {
   void run();
   // Under mutex_: applies pending removals; the fds and subscriptions to poll.
   std::vector<DestroySubscription*> current_subscriptions();
-  void attach_filter(DestroySubscription& subscription);  // under mutex_
+  void attach_filter(DestroySubscription& subscription);  // groups and filter, under mutex_
   void count(const DestroySubscription& subscription, const DestroySubscription::Batch& batch);
 
   std::unique_ptr<EventPoller> poller_;

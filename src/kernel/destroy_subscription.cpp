@@ -45,20 +45,46 @@ Result<std::unique_ptr<DestroySubscription>> DestroySubscription::adopt(int fd, 
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);  // capped, never fails
   }
-  sockaddr_nl local{};
+  sockaddr_nl local{};  // no group yet: watch() joins those it needs
   local.nl_family = AF_NETLINK;
-  local.nl_groups = destroy_group_mask();
   if (bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
     const int error = errno;
     return Error{"destroy notifications (netns " + subscription->netns() +
-                 "): bind to the destroy groups: " + errno_text(error)};
+                 "): bind: " + errno_text(error)};
   }
   return subscription;
 }
 
 DestroySubscription::~DestroySubscription() { ::close(fd_); }
 
-bool DestroySubscription::set_filter(const WatchSet& watch) {
+Result<bool> DestroySubscription::watch(const WatchSet& watch, bool kernel_filter) {
+  bool filtered = false;
+  if (kernel_filter) {
+    filtered = attach_filter(watch);
+  } else {
+    remove_filter();
+  }
+  auto joined = set_groups(watch);
+  if (!joined) return Error{joined.error()};
+  return filtered;
+}
+
+Result<bool> DestroySubscription::set_groups(const WatchSet& watch) {
+  for (const int group : {SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET_UDP_DESTROY,
+                          SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET6_UDP_DESTROY}) {
+    const std::optional<Protocol> protocol = destroy_group_protocol(1U << (group - 1));
+    const bool wanted = protocol && !watch.ports(*protocol).empty();
+    // Leaving a group one is not in, or joining one twice, succeeds.
+    const int option = wanted ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+    if (setsockopt(fd_, SOL_NETLINK, option, &group, sizeof group) != 0) {
+      return Error{"destroy notifications (netns " + netns_ + "): " + (wanted ? "join" : "leave") +
+                   " group " + std::to_string(group) + ": " + errno_text(errno)};
+    }
+  }
+  return true;
+}
+
+bool DestroySubscription::attach_filter(const WatchSet& watch) {
   const std::optional<std::vector<sock_filter>> program = build_destroy_filter(watch);
   if (program) {
     sock_fprog fprog{static_cast<unsigned short>(program->size()),

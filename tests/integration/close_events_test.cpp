@@ -234,11 +234,12 @@ TEST(CloseEventsIntegrationTest, ASubscriptionCreatedInsideANamespaceCountsItsCl
 TEST(CloseEventsIntegrationTest, KernelFilterAttachesAndIsReplacedOnEveryCall) {
   auto subscription = DestroySubscription::open("host");
   ASSERT_TRUE(subscription) << subscription.error();
-  EXPECT_TRUE((*subscription)->set_filter(WatchSet{{2908}, {2908}}));
-  EXPECT_TRUE((*subscription)->set_filter(WatchSet{{2908, 2909}, {}}));
+  EXPECT_TRUE(*(*subscription)->watch(WatchSet{{2908}, {2908}}));
+  EXPECT_TRUE(*(*subscription)->watch(WatchSet{{2908, 2909}, {}}));
   WatchSet too_many;
   for (std::uint16_t p = 1; p <= 2000; ++p) too_many.tcp.push_back(p);
-  EXPECT_FALSE((*subscription)->set_filter(too_many));  // user space filters then
+  EXPECT_FALSE(*(*subscription)->watch(too_many));  // user space filters then
+  EXPECT_FALSE(*(*subscription)->watch(WatchSet{{2908}, {}}, false));
 }
 
 // The kernel, not user space, drops the unrelated notifications: what reaches the socket.
@@ -246,7 +247,7 @@ TEST(CloseEventsIntegrationTest, KernelFilterPassesOnlyWatchedPorts) {
   const std::uint16_t watched = free_tcp_port();
   auto subscription = DestroySubscription::open("host");
   ASSERT_TRUE(subscription) << subscription.error();
-  ASSERT_TRUE((*subscription)->set_filter(WatchSet{{watched}, {}}));
+  ASSERT_TRUE(*(*subscription)->watch(WatchSet{{watched}, {}}));
   for (int i = 0; i < 100; ++i) open_listener(Protocol::kUdp, "127.0.0.1").close();
   open_listener(Protocol::kUdp, "127.0.0.1", watched).close();  // UDP: not watched
   open_and_close_listener(watched);
@@ -266,6 +267,31 @@ TEST(CloseEventsIntegrationTest, KernelFilterPassesOnlyWatchedPorts) {
   EXPECT_EQ(received[0].remote.port, 0);
 }
 
+// Without any filter, a subscription watching only TCP ports is in the TCP groups only: the
+// kernel sends it no UDP notification at all (and builds none for UDP closes on its behalf).
+TEST(CloseEventsIntegrationTest, OnlyTheGroupsOfWatchedProtocolsAreJoined) {
+  const std::uint16_t watched = free_tcp_port();
+  auto subscription = DestroySubscription::open("host");
+  ASSERT_TRUE(subscription) << subscription.error();
+  ASSERT_FALSE(*(*subscription)->watch(WatchSet{{watched}, {}}, false));
+  for (int i = 0; i < 20; ++i) open_listener(Protocol::kUdp, "127.0.0.1").close();
+  open_listener(Protocol::kUdp, "127.0.0.1", watched).close();
+  open_and_close_listener(watched);
+  std::vector<SocketRecord> received;
+  const auto seen = [&received, watched] {
+    return std::any_of(received.begin(), received.end(),
+                       [watched](const SocketRecord& r) { return r.local.port == watched; });
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!seen() && std::chrono::steady_clock::now() < deadline) {
+    const DestroySubscription::Batch batch = (*subscription)->drain();
+    received.insert(received.end(), batch.closed.begin(), batch.closed.end());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(seen());
+  for (const SocketRecord& r : received) EXPECT_EQ(r.protocol, Protocol::kTcp);
+}
+
 // The host namespace needs no privilege: nobody (uid 65534, no capabilities) subscribes,
 // attaches the filter and receives its own listener's close.
 TEST(CloseEventsIntegrationTest, AnUnprivilegedUserSubscribesAndFilters) {
@@ -276,7 +302,8 @@ TEST(CloseEventsIntegrationTest, AnUnprivilegedUserSubscribesAndFilters) {
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(10);
     auto subscription = DestroySubscription::open("host");
     if (!subscription) _exit(11);
-    if (!(*subscription)->set_filter(WatchSet{{watched}, {}})) _exit(12);
+    const Result<bool> filtered = (*subscription)->watch(WatchSet{{watched}, {}});
+    if (!filtered || !*filtered) _exit(12);
     open_and_close_listener(watched);
     for (int i = 0; i < 500; ++i) {
       for (const SocketRecord& r : (*subscription)->drain().closed) {
