@@ -10,7 +10,8 @@
 # [9, repetitions of each in-process benchmark], BENCH_RUNS [11, runs of each timed command],
 # BENCH_CPU_WINDOW [10, seconds of 1 s collections per level], BENCH_BG_WINDOW [45, seconds
 # of the 15 s interval exporter at the largest level], BENCH_SLEEPERS [2000].
-# Method and a real run: docs/benchmarks.md.
+# Method and a real run: docs/benchmarks.md. Ends with bench/close_events.sh (the cost of
+# the destroy-notification reader; BENCH_CLOSE_RATES, BENCH_CLOSE_WINDOW).
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -411,3 +412,7 @@ check() {  # check DESCRIPTION VALUE OP LIMIT
   echo
   echo "written: $csv, $md, $out/benchmarks.png"
 } | tee "$out/summary.txt"
+
+# The destroy-notification reader's cost (issue 11): its own script, also runnable alone.
+log "destroy notifications: exporter CPU while unrelated ports close sockets"
+"$repo/bench/close_events.sh" "$build"
