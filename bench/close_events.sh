@@ -35,13 +35,20 @@ cleanup() {
 trap cleanup EXIT
 
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
-# Every kworker thread of the host: other load counts too, and a worker that exits between
-# the two reads takes its time with it (an idle row can come out slightly negative).
+# Every kworker thread of the host, as "tid ns" lines; kworker_delta BEFORE AFTER sums the
+# growth of the threads in AFTER (a new thread counts whole). Workers come and go: one that
+# exits during the window takes its time with it, so this can only undercount. Other load
+# on the host counts too.
 kworker_ns() {
   local t
   for t in /proc/[0-9]*/task/[0-9]*; do
-    case "$(cat "$t/comm" 2>/dev/null)" in kworker*) cat "$t/schedstat" 2>/dev/null ;; esac
-  done | awk '{s += $1} END {printf "%.0f\n", s}'
+    case "$(cat "$t/comm" 2>/dev/null)" in
+      kworker*) echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)" ;;
+    esac
+  done
+}
+kworker_delta() {
+  awk 'NR == FNR { before[$1] = $2; next } $2 != "" { s += $2 - before[$1] } END { printf "%.0f\n", s }' "$1" "$2"
 }
 printf 'interval: 15s\nports:\n  - port: 2908\n' >"$work/config.yml"
 printf 'interval: 15s\nports:\n  - port: 2908\n    protocols: [tcp]\n' >"$work/config_tcp.yml"
@@ -64,22 +71,22 @@ stop_exporter() { kill -TERM "$exporter_pid"; wait "$exporter_pid" || true; expo
 # measure RATE: exporter CPU and kworker CPU, % of one core, over the window while
 # close_churn runs at RATE (0: idle). Sets pct (- without an exporter), kpct and achieved.
 measure() {
-  local t0=0 t1=0 k0 k1
+  local t0=0 t1=0
   [ -n "$exporter_pid" ] && t0=$(cpu_ns "$exporter_pid")
-  k0=$(kworker_ns)
+  kworker_ns >"$work/kworker.before"
   if [ "$1" -eq 0 ]; then
     sleep "$window"
     achieved=0
   else
     achieved=$("$churn" "$1" "$window" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
   fi
-  k1=$(kworker_ns)
+  kworker_ns >"$work/kworker.after"
   pct=-
   if [ -n "$exporter_pid" ]; then
     t1=$(cpu_ns "$exporter_pid")
     pct=$(awk -v ns="$((t1 - t0))" -v w="$window" 'BEGIN {printf "%.3f", ns / 1e9 / w * 100}')
   fi
-  kpct=$(awk -v ns="$((k1 - k0))" -v w="$window" 'BEGIN {printf "%.2f", ns / 1e9 / w * 100}')
+  kpct=$(awk -v ns="$(kworker_delta "$work/kworker.before" "$work/kworker.after")" -v w="$window" 'BEGIN {printf "%.2f", ns / 1e9 / w * 100}')
 }
 
 table="| exporter | closes/s asked | closes/s achieved | exporter CPU, % of one core | kworker CPU (host), % of one core |
