@@ -7,18 +7,14 @@
 
 #include <array>
 #include <cerrno>
-#include <system_error>
 #include <utility>
 
+#include "base/errno_text.h"
 #include "kernel/destroy_filter.h"
 #include "kernel/destroy_messages.h"
 
 namespace port_exporter {
 namespace {
-
-std::string errno_text(int error) {
-  return std::generic_category().message(error) + " (errno " + std::to_string(error) + ")";
-}
 
 // SO_MEMINFO's sk_drops (SK_MEMINFO_DROPS): every notification the kernel could not queue.
 std::optional<std::uint64_t> read_drops(int fd) {

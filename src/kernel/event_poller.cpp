@@ -7,13 +7,14 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
-#include <system_error>
+
+#include "base/errno_text.h"
 
 namespace port_exporter {
 
 Result<std::unique_ptr<EventPoller>> EventPoller::create() {
   const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd < 0) return Error{"eventfd: " + std::generic_category().message(errno)};
+  if (fd < 0) return Error{"eventfd: " + errno_text(errno)};
   return std::unique_ptr<EventPoller>(new EventPoller(fd));
 }
 
@@ -34,7 +35,7 @@ Result<EventPoller::Ready> EventPoller::wait(const std::vector<int>& fds,
   const int n = ::poll(polled.data(), polled.size(), static_cast<int>(timeout.count()));
   if (n < 0) {
     if (errno == EINTR) return ready;
-    return Error{"poll: " + std::generic_category().message(errno)};
+    return Error{"poll: " + errno_text(errno)};
   }
   for (std::size_t i = 0; i < fds.size(); ++i) {
     // POLLERR: a pending ENOBUFS; drain() reads it and goes on.
