@@ -292,6 +292,39 @@ TEST(CloseEventsIntegrationTest, OnlyTheGroupsOfWatchedProtocolsAreJoined) {
   for (const SocketRecord& r : received) EXPECT_EQ(r.protocol, Protocol::kTcp);
 }
 
+// A receive buffer too small for a burst: the kernel drops notifications (ENOBUFS), the
+// subscription counts exactly how many from the socket's drop counter and keeps reading.
+TEST(CloseEventsIntegrationTest, OverrunLossesAreCountedExactlyAndReadingGoesOn) {
+  const std::uint16_t watched = free_tcp_port();
+  auto subscription = DestroySubscription::open("host");
+  ASSERT_TRUE(subscription) << subscription.error();
+  ASSERT_TRUE(*(*subscription)->watch(WatchSet{{watched}, {}}));
+  const int tiny = 4096;  // the kernel doubles it; a few notifications fit
+  ASSERT_EQ(setsockopt((*subscription)->fd(), SOL_SOCKET, SO_RCVBUF, &tiny, sizeof tiny), 0);
+  for (int i = 0; i < 500; ++i) open_and_close_listener(watched);
+  std::uint64_t received = 0;
+  std::uint64_t lost = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (received + lost < 500 && std::chrono::steady_clock::now() < deadline) {
+    const DestroySubscription::Batch batch = (*subscription)->drain();
+    received += batch.closed.size();
+    lost += batch.lost;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(received + lost, 500U);
+  EXPECT_GT(lost, 0U) << "the buffer should have overflowed";
+  EXPECT_GT(received, 0U);
+  // After the overrun the subscription still hears new closes.
+  open_and_close_listener(watched);
+  std::uint64_t after = 0;
+  const auto again = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (after == 0 && std::chrono::steady_clock::now() < again) {
+    after += (*subscription)->drain().closed.size();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(after, 1U);
+}
+
 // The host namespace needs no privilege: nobody (uid 65534, no capabilities) subscribes,
 // attaches the filter and receives its own listener's close.
 TEST(CloseEventsIntegrationTest, AnUnprivilegedUserSubscribesAndFilters) {
