@@ -25,10 +25,11 @@ RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DPORT_EXPORTER_BUILD_TES
 FROM ${BASE_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive
 # The runtime libraries of `ldd port_exporter`, nothing else (no shell tools added):
-# prometheus-cpp-core, yaml-cpp, OpenSSL 3 (TLS, SHA-256), libcrypt (bcrypt), zlib (gzip).
+# prometheus-cpp-core, yaml-cpp, OpenSSL 3 (TLS, SHA-256), libcrypt (bcrypt), zlib (gzip),
+# libseccomp (the serving process's system call filter).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libcrypt1 zlib1g \
+      libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libcrypt1 zlib1g libseccomp2 \
       >/dev/null \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /build/port_exporter /usr/local/bin/port_exporter
