@@ -23,6 +23,7 @@
 #include "base/version.h"
 #include "config/config.h"
 #include "exposition/frame.h"
+#include "exposition/gzip.h"
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
@@ -43,18 +44,29 @@ pe::Result<pe::Config> load(const pe::Options& options) {
 }
 
 int check_config(const pe::Options& options) {
-  if (options.config_file.empty()) {
-    std::cerr << "port_exporter: --check-config needs --config.file\n";
+  if (options.config_file.empty() && options.web_config_file.empty()) {
+    std::cerr << "port_exporter: --check-config needs --config.file or --web.config.file\n";
     return kExitConfigError;
   }
-  auto config = pe::load_config(options.config_file);
-  if (!config) {
-    std::cerr << config.error() << "\n";
-    return kExitConfigError;
+  int status = 0;
+  if (!options.config_file.empty()) {
+    if (auto config = pe::load_config(options.config_file); !config) {
+      std::cerr << config.error() << "\n";
+      status = kExitConfigError;
+    } else {
+      std::cout << options.config_file << ": valid, " << config->ports.size()
+                << (config->ports.size() == 1 ? " port" : " ports") << " watched\n";
+    }
   }
-  std::cout << options.config_file << ": valid, " << config->ports.size()
-            << (config->ports.size() == 1 ? " port" : " ports") << " watched\n";
-  return 0;
+  if (!options.web_config_file.empty()) {
+    if (auto web = pe::check_web_config(options.web_config_file); !web) {
+      std::cerr << web.error() << "\n";
+      status = kExitConfigError;
+    } else {
+      std::cout << options.web_config_file << ": valid web config\n";
+    }
+  }
+  return status;
 }
 
 // Exits 0 like the contract says, also when the collection failed: the failure is logged
@@ -73,13 +85,19 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
     return 1;
   }
   pe::LatestFrame latest;
-  const pe::WebServer::Settings settings{
-      options.listen_address, options.telemetry_path, [&latest] { return latest.ready(); },
-      [&latest] {
-        const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
-        return *latest.text() +
-               (process ? pe::serialize(pe::render_process_metrics(*process)) : std::string());
-      }};
+  pe::WebServer::Settings settings;
+  settings.listen_addresses = options.listen_addresses;
+  settings.telemetry_path = options.telemetry_path;
+  settings.web_config_file = options.web_config_file;
+  settings.ready = [&latest] { return latest.ready(); };
+  // The text as the collector serialized it, deflated once per frame; process_* now.
+  settings.metrics = [&latest](bool gzip) {
+    const pe::Result<pe::ProcessStats> stats = pe::read_process_stats();
+    const std::string process =
+        stats ? pe::serialize(pe::render_process_metrics(*stats)) : std::string();
+    if (gzip) return pe::gzip_with_tail(*latest.gzip(), process);
+    return *latest.text() + process;
+  };
   auto web = pe::WebServer::start(settings);
   if (!web) {
     pe::log::error("cannot start the web server", {{"err", web.error()}});
@@ -91,13 +109,25 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
     pe::log::error("not serving", {{"err", error->message}});
     return 1;
   }
-  pe::log::info("listening", {{"address", options.listen_address},
+  std::string addresses;
+  for (const auto& a : options.listen_addresses) addresses += (addresses.empty() ? "" : ",") + a;
+  pe::log::info("listening", {{"address", addresses},
+                              {"tls", (*web)->tls() ? "true" : "false"},
                               {"port", bound},
                               {"telemetry_path", options.telemetry_path},
                               {"uid", std::to_string(getuid())},
                               {"version", pe::kVersion}});
   return pe::receive_frames(
-      fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); }, [] {});
+      fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); },
+      [&web] {
+        pe::WebServer& server = **web;
+        if (auto reloaded = server.reload_web_config(); !reloaded) {
+          pe::log::error("web config reload failed; keeping the running one",
+                         {{"err", reloaded.error()}});
+        } else if (!server.settings().web_config_file.empty()) {
+          pe::log::info("web config reloaded", {{"file", server.settings().web_config_file}});
+        }
+      });
 }
 
 // The host namespace's destroy-notification subscription and its reader thread. Without it
@@ -203,9 +233,17 @@ int run(int argc, char** argv) {
   }
 
   if (!options.once) {  // a bad address is a flag error (exit 2), found before any work
-    if (auto listen = pe::civetweb_listening_port(options.listen_address); !listen) {
-      std::cerr << "port_exporter: " << listen.error() << "\n";
-      return kExitConfigError;
+    for (const std::string& address : options.listen_addresses) {
+      if (auto listen = pe::civetweb_listening_port(address); !listen) {
+        std::cerr << "port_exporter: " << listen.error() << "\n";
+        return kExitConfigError;
+      }
+    }
+    if (!options.web_config_file.empty()) {
+      if (auto web = pe::check_web_config(options.web_config_file); !web) {
+        std::cerr << web.error() << "\n";
+        return kExitConfigError;
+      }
     }
   }
 
