@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -14,10 +15,12 @@
 #include <map>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "base/utf8.h"
 #include "config/yaml_fields.h"
+#include "config/yaml_guard.h"
 
 namespace port_exporter {
 namespace {
@@ -37,7 +40,11 @@ using yaml::quote;
 using yaml::read_map;
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
-constexpr std::size_t kMaxPorts = 1000;
+// Items of any list (ports, allowed_processes), enforced by yaml_guard before nodes exist.
+constexpr std::size_t kMaxListEntries = 1000;
+// A label value on every port_policy_info series: 1000 ports x 2 protocols x 1 KiB is
+// 2 MB of exposition at most.
+constexpr std::size_t kMaxDescriptionBytes = 1024;
 constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
 constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
@@ -158,6 +165,30 @@ std::vector<std::string> parse_processes(const Field& f, Diagnostics& diag) {
   return names;
 }
 
+// A label value: bounded, and no control characters (a raw ESC or CR in a label value
+// garbles every terminal and log that shows it).
+std::string parse_description(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Scalar, "a string", diag)) return {};
+  const std::string& text = f.value.Scalar();
+  if (text.size() > kMaxDescriptionBytes) {
+    diag.add(f.at(), f.path,
+             std::to_string(text.size()) + " bytes long; at most " +
+                 std::to_string(kMaxDescriptionBytes) +
+                 " (it is a label value on every port_policy_info series)");
+    return {};
+  }
+  const std::size_t control = first_control_character(text);
+  if (control != std::string::npos) {
+    char code[8];
+    std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned char>(text[control]));
+    diag.add(f.at(), f.path,
+             std::string("control character ") + code + " at byte " + std::to_string(control) +
+                 "; label values must be printable");
+    return {};
+  }
+  return text;
+}
+
 // One entry of `ports`, with what the cross-entry duplicate check needs.
 struct PortEntry {
   PortPolicy policy;
@@ -196,9 +227,7 @@ PortEntry parse_port_entry(const Field& entry, Diagnostics& diag) {
     out.policy.expect = expect.value_or(Expect::kAbsent);
   }
   if (const Field* f = find(fields, "description")) {
-    if (check_type(*f, YAML::NodeType::Scalar, "a string", diag)) {
-      out.policy.description = f->value.Scalar();
-    }
+    out.policy.description = parse_description(*f, diag);
   }
   if (const Field* f = find(fields, "allowed_processes")) {
     out.policy.allowed_processes = parse_processes(*f, diag);
@@ -225,12 +254,6 @@ void check_duplicate_ports(const std::vector<PortEntry>& entries, Diagnostics& d
 void parse_ports(const Field& f, Config& config, Diagnostics& diag) {
   if (!check_type(f, YAML::NodeType::Sequence, "a list of port entries", diag)) return;
   if (f.value.size() == 0) diag.add(f.at(), f.path, "empty list; nothing to watch");
-  if (f.value.size() > kMaxPorts) {
-    diag.add(f.at(), f.path,
-             std::to_string(f.value.size()) + " entries; at most " + std::to_string(kMaxPorts) +
-                 " ports can be watched (each one exports ~54 series with tcp and udp)");
-    return;
-  }
   std::vector<PortEntry> entries;
   for (std::size_t i = 0; i < f.value.size(); ++i) {
     entries.push_back(parse_port_entry(element(f, i), diag));
@@ -276,15 +299,11 @@ Config parse_root(const YAML::Node& root, Diagnostics& diag) {
 }
 
 // Checks the document's shape, then its content; errors land in `diag`.
-Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& diag) {
-  if (documents.empty() || documents.front().IsNull()) {
+Config parse_document(const YAML::Node& root, Diagnostics& diag) {
+  if (root.IsNull()) {
     diag.add({1, 1}, "", "the config is empty; expected a map with a 'ports' list");
     return {};
   }
-  if (documents.size() > 1) {
-    diag.add(position_of(documents[1].Mark()), "", "more than one YAML document; expected one");
-  }
-  const YAML::Node& root = documents.front();
   if (!root.IsMap()) {
     diag.add(position_of(root.Mark()), "",
              "expected a map at the top level, got " + describe(root));
@@ -293,35 +312,87 @@ Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& di
   return parse_root(root, diag);
 }
 
-// A regular file of at most kMaxConfigBytes: a FIFO would block the reload, /dev/zero
-// would never end.
-Result<std::string> read_file(const std::string& path) {
+bool same_file_state(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+struct FileText {
+  std::string text;
+  struct stat status {};  // after the read
+  bool stable = false;    // size, mtime and inode the same before and after, all bytes read
+};
+
+// One read of a regular file of at most kMaxConfigBytes: a FIFO would block the reload,
+// /dev/zero would never end.
+Result<FileText> read_once(const std::string& path) {
   const auto failure = [&path](int error) {
     return Error{path + ": cannot read: " + std::generic_category().message(error)};
   };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return failure(errno);
-  struct stat status {};
-  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+  struct stat before {};
+  if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
     const int error = errno;
     ::close(fd);
-    if (S_ISDIR(status.st_mode)) return failure(EISDIR);
-    return S_ISREG(status.st_mode) ? failure(error) : Error{path + ": not a regular file"};
+    if (S_ISDIR(before.st_mode)) return failure(EISDIR);
+    return S_ISREG(before.st_mode) ? failure(error) : Error{path + ": not a regular file"};
   }
-  std::string text;
+  FileText out;
   std::array<char, 4096> buffer{};
   ssize_t n = 0;
-  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && text.size() <= kMaxConfigBytes) {
-    text.append(buffer.data(), static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && out.text.size() <= kMaxConfigBytes) {
+    out.text.append(buffer.data(), static_cast<std::size_t>(n));
   }
   const int error = n < 0 ? errno : 0;
+  struct stat after {};
+  const bool stat_ok = fstat(fd, &after) == 0;
   ::close(fd);
   if (error != 0) return failure(error);
-  if (text.size() > kMaxConfigBytes) {
+  if (out.text.size() > kMaxConfigBytes) {
     return Error{path + ": larger than " + std::to_string(kMaxConfigBytes / 1024) +
                  " KiB; not a port_exporter config"};
   }
-  return text;
+  // The path may also have been renamed over meanwhile: that is the safe way to write it,
+  // and what we read is then the old file, whole.
+  out.status = after;
+  out.stable = stat_ok && same_file_state(before, after) &&
+               static_cast<std::size_t>(after.st_size) == out.text.size();
+  return out;
+}
+
+// How long a file must stay unchanged after its last write before it is trusted.
+constexpr std::chrono::milliseconds kSettle{100};
+constexpr int kReadAttempts = 5;
+
+std::chrono::nanoseconds age_of_last_write(const struct stat& status) {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return std::chrono::seconds(now.tv_sec - status.st_mtim.tv_sec) +
+         std::chrono::nanoseconds(now.tv_nsec - status.st_mtim.tv_nsec);
+}
+
+// A file written in place (`cat > file`, an editor without rename) can be read half-written.
+// Two checks: the file must not change while it is read, and a file written less than
+// kSettle ago is looked at again once it is kSettle old (a writer in the middle of its
+// writes changes it meanwhile). Both retried; at most kReadAttempts x kSettle of waiting.
+Result<std::string> read_file(const std::string& path) {
+  for (int attempt = 1; attempt <= kReadAttempts; ++attempt) {
+    Result<FileText> read = read_once(path);
+    if (!read) return Error{read.error()};
+    if (read->stable) {
+      const std::chrono::nanoseconds age = age_of_last_write(read->status);
+      if (age >= kSettle) return std::move(read->text);
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(kSettle - age, kSettle));
+      struct stat now {};
+      if (::stat(path.c_str(), &now) == 0 && same_file_state(read->status, now)) {
+        return std::move(read->text);
+      }
+    }
+  }
+  return Error{path + ": changed while being read (" + std::to_string(kReadAttempts) +
+               " attempts); write the config to a temporary file and rename it into place"};
 }
 
 // YAML must be Unicode, and every string becomes a label value that Prometheus checks.
@@ -374,8 +445,13 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source_name)
   Config config;
   check_utf8(yaml, diag);
   if (!diag.empty()) return Error{diag.str()};
+  yaml::Limits limits;
+  limits.max_entries = kMaxListEntries;
+  if (!yaml::check_bounded(yaml, limits, diag)) return Error{diag.str()};
   try {
-    config = parse_documents(YAML::LoadAll(std::string(yaml)), diag);
+    // Never YAML::LoadAll: it loops forever on ",\n" (yaml-cpp #1040). check_bounded has
+    // seen the one document and its size; YAML::Load reads exactly that document.
+    config = parse_document(YAML::Load(std::string(yaml)), diag);
   } catch (const YAML::Exception& e) {
     diag.add(position_of(e.mark), "invalid YAML", e.msg);
   } catch (const std::exception& e) {  // e.g. bad_alloc: never let it reach a thread's top
