@@ -27,22 +27,12 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-// "socket:[12345]" -> 12345.
-std::optional<std::uint64_t> socket_inode(std::string_view link) {
-  constexpr std::string_view kPrefix = "socket:[";
-  if (link.size() <= kPrefix.size() + 1 || link.substr(0, kPrefix.size()) != kPrefix ||
-      link.back() != ']') {
-    return std::nullopt;
-  }
-  return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
-}
-
 // The socket inode an fd link points at, if it is a socket.
 std::optional<std::uint64_t> link_inode(int dir_fd, const char* path) {
   char target[64];
   const ssize_t n = readlinkat(dir_fd, path, target, sizeof target);
   if (n <= 0 || static_cast<std::size_t>(n) == sizeof target) return std::nullopt;
-  return socket_inode(std::string_view(target, static_cast<std::size_t>(n)));
+  return parse_socket_link(std::string_view(target, static_cast<std::size_t>(n)));
 }
 
 // The process name, made valid UTF-8: any process may set its comm to arbitrary bytes
@@ -88,6 +78,15 @@ void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
+  constexpr std::string_view kPrefix = "socket:[";
+  if (link.size() <= kPrefix.size() + 1 || link.substr(0, kPrefix.size()) != kPrefix ||
+      link.back() != ']') {
+    return std::nullopt;
+  }
+  return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
+}
 
 OwnerResolver::OwnerResolver(std::string procfs_root) : procfs_root_(std::move(procfs_root)) {}
 

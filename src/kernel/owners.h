@@ -10,7 +10,9 @@
 #include <dirent.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +20,9 @@
 #include "model/owner.h"
 
 namespace port_exporter {
+
+// "socket:[12345]" (an fd link's target) -> 12345; anything else -> nullopt.
+std::optional<std::uint64_t> parse_socket_link(std::string_view link);
 
 class OwnerResolver {
  public:
