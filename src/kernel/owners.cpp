@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -88,7 +91,21 @@ std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
   return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
 }
 
-OwnerResolver::OwnerResolver(std::string procfs_root) : procfs_root_(std::move(procfs_root)) {}
+Result<bool> check_procfs(const std::string& root) {
+  struct statfs fs {};
+  if (::statfs(root.c_str(), &fs) != 0) {
+    return Error{root + ": cannot read: " + std::generic_category().message(errno)};
+  }
+  if (fs.f_type == PROC_SUPER_MAGIC) return true;
+  char type[32];
+  std::snprintf(type, sizeof type, "0x%lx", static_cast<unsigned long>(fs.f_type));
+  return Error{root + " is not a procfs mount (filesystem type " + type +
+               "); listener owners cannot be found there: point --path.procfs at the host's "
+               "/proc"};
+}
+
+OwnerResolver::OwnerResolver(std::string procfs_root, RootCheck check)
+    : procfs_root_(std::move(procfs_root)), root_check_(check) {}
 
 bool OwnerResolver::cache_still_valid(int proc_fd, const std::vector<std::uint64_t>& inodes) const {
   for (const std::uint64_t inode : inodes) {
@@ -127,6 +144,10 @@ void OwnerResolver::scan(DIR* proc, const std::vector<std::uint64_t>& inodes,
 }
 
 Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_inodes) {
+  if (root_check_ == RootCheck::kProcfsOnly) {
+    const Result<bool> procfs = check_procfs(procfs_root_);
+    if (!procfs) return Error{"owner lookup: " + procfs.error()};
+  }
   std::vector<std::uint64_t> inodes;  // 0: a socket without an inode (a request socket)
   std::copy_if(all_inodes.begin(), all_inodes.end(), std::back_inserter(inodes),
                [](std::uint64_t inode) { return inode != 0; });
