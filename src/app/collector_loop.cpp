@@ -67,9 +67,8 @@ bool CollectorLoop::collect_once() {
   state_.closes = close_events_ != nullptr ? build_close_report(config_, close_events_->counters(),
                                                                 close_events_->subscriptions())
                                            : build_close_report(config_, {}, {{"host", 0}});
-  stats.last_duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  out_.publish(state_);
+  // The published duration runs until the exposition text is serialized.
+  out_.publish(state_, started);
   if (collected) ready_ = true;
   return collected.ok();
 }

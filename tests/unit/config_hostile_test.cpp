@@ -182,13 +182,15 @@ std::string ports_yaml(int first, int last) {
 }
 
 // The case: a reload during a non-atomic write took 180 of 300 ports as the config.
-// Here the writer writes 180 ports, pauses 30 ms, then writes the other 120 in place.
+// Here the writer writes 180 ports, pauses 5 ms, then writes the other 120 in place (the
+// loader waits until the file is 100 ms old: this fails only if the writer thread is held
+// off the CPU for 95 ms).
 TEST(ConfigHostileTest, FileStillBeingWrittenIsReadWhenWhole) {
   ConfigFile file;
   std::ofstream out(file.path());
   out << "ports:\n" << ports_yaml(1, 180) << std::flush;
   std::thread writer([&out] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
     out << ports_yaml(181, 300) << std::flush;
   });
   const Result<Config> config = load_config(file.path());
