@@ -383,11 +383,11 @@ Result<std::string> read_file(const std::string& path) {
     if (!read) return Error{read.error()};
     if (read->stable) {
       const std::chrono::nanoseconds age = age_of_last_write(read->status);
-      if (age >= kSettle) return std::move(read->text);
+      if (age >= kSettle) return std::move(read).value().text;
       std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(kSettle - age, kSettle));
       struct stat now {};
       if (::stat(path.c_str(), &now) == 0 && same_file_state(read->status, now)) {
-        return std::move(read->text);
+        return std::move(read).value().text;
       }
     }
   }

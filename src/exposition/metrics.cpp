@@ -235,8 +235,7 @@ void Exposition::publish(const ExporterState& state) {
   text_ = std::move(text);
 }
 
-void Exposition::publish(const ExporterState& state,
-                         std::chrono::steady_clock::time_point started) {
+void Exposition::publish(ExporterState& state, std::chrono::steady_clock::time_point started) {
   std::vector<MetricFamily> families = render_metrics(state);
   const auto duration = std::find_if(families.begin(), families.end(), [](const MetricFamily& f) {
     return f.name == "port_exporter_collect_duration_seconds";
@@ -247,8 +246,9 @@ void Exposition::publish(const ExporterState& state,
   } else {
     const std::string before = serialize({families.begin(), duration});
     const std::string after = serialize({std::next(duration), families.end()});
-    duration->metric.front().gauge.value =
+    state.stats.last_duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    duration->metric.front().gauge.value = state.stats.last_duration_seconds;
     text = before + serialize({*duration}) + after;
   }
   auto shared = std::make_shared<const std::string>(std::move(text));

@@ -46,10 +46,10 @@ class Exposition {
   // Set before the first publish from another thread (the collection thread's start).
   void set_listener(Listener listener) { listener_ = std::move(listener); }
   // The same for a collection that began at `started`: its
-  // port_exporter_collect_duration_seconds is the time from `started` until the text is
-  // serialized, rendering and serialization included (the duration's own line is
-  // serialized last and spliced in at its place).
-  void publish(const ExporterState& state, std::chrono::steady_clock::time_point started);
+  // port_exporter_collect_duration_seconds (also written to state.stats) is the time from
+  // `started` until the text is serialized, rendering and serialization included (the
+  // duration's own line is serialized last and spliced in at its place).
+  void publish(ExporterState& state, std::chrono::steady_clock::time_point started);
   // The text as serialized at the last publish (shared: a scrape never copies under lock).
   std::shared_ptr<const std::string> text() const;
 

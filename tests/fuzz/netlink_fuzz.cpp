@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "kernel/netlink_source.h"
+#include "kernel/diag_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -121,7 +121,8 @@ TEST(MetricsTest, PublishedDurationRunsFromTheCollectionStartToTheSerializedText
   Exposition exposition;
   const auto started = std::chrono::steady_clock::now() - std::chrono::seconds(2);
   const auto before_publish = std::chrono::steady_clock::now();
-  exposition.publish(known_state(), started);
+  ExporterState state = known_state();
+  exposition.publish(state, started);
   const double upper =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double lower = std::chrono::duration<double>(before_publish - started).count();
@@ -134,6 +135,7 @@ TEST(MetricsTest, PublishedDurationRunsFromTheCollectionStartToTheSerializedText
   const double duration = std::stod(value);
   EXPECT_GT(duration, lower);
   EXPECT_LE(duration, upper);
+  EXPECT_EQ(state.stats.last_duration_seconds, duration);
   ExporterState expected = known_state();
   expected.stats.last_duration_seconds = duration;
   EXPECT_EQ(text, expose(expected));
