@@ -5,8 +5,8 @@
 
 #include <prometheus/metric_family.h>
 
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
