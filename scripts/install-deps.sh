@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages port_exporter needs, only those missing. Shared by
 # `make run`, `make test`, `make bench`, .ci/run and the Dockerfile's build stage.
-# Usage: scripts/install-deps.sh [build|test|bench|image]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|bench|image|fuzz]   (default: test)
 set -euo pipefail
 
 profile=${1:-test}
@@ -12,8 +12,9 @@ build=(g++ make cmake pkg-config prometheus-cpp-dev libyaml-cpp-dev libssl-dev z
        ca-certificates)
 # openssl: test certificates; apache2-utils: htpasswd makes the bcrypt hashes.
 test=("${build[@]}" iproute2 prometheus procps curl openssl apache2-utils clang-tidy
-      clang-format)
+      clang-format time)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
+fuzz=("${test[@]}" clang libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)
 
 case "$profile" in
@@ -21,7 +22,8 @@ case "$profile" in
   test) wanted=("${test[@]}") ;;
   bench) wanted=("${bench[@]}") ;;
   image) wanted=("${image[@]}") ;;
-  *) echo "usage: $0 [build|test|bench|image]" >&2; exit 2 ;;
+  fuzz) wanted=("${fuzz[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|image|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

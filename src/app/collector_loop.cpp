@@ -13,6 +13,23 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+std::size_t watched_count(const Config& config) {
+  const WatchSet set = watch_set(config);
+  return set.tcp.size() + set.udp.size();
+}
+
+// Valid, but maybe not meant: a file written in place and read half-written parses as a
+// shorter list (config.cpp retries a file that changes while read; this catches the rest).
+void warn_if_most_ports_dropped(const Config& old_config, const Config& new_config) {
+  const std::size_t before = watched_count(old_config);
+  const std::size_t after = watched_count(new_config);
+  if (after * 2 >= before) return;
+  log::warn(
+      "config reload drops more than half of the watched ports (port/protocol pairs); "
+      "write the config to a temporary file and rename it into place",
+      {{"before", std::to_string(before)}, {"after", std::to_string(after)}});
+}
+
 }  // namespace
 
 CollectorLoop::CollectorLoop(Config config, ConfigLoader reload,
@@ -50,9 +67,8 @@ bool CollectorLoop::collect_once() {
   state_.closes = close_events_ != nullptr ? build_close_report(config_, close_events_->counters(),
                                                                 close_events_->subscriptions())
                                            : build_close_report(config_, {}, {{"host", 0}});
-  stats.last_duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  out_.publish(state_);
+  // The published duration runs until the exposition text is serialized.
+  out_.publish(state_, started);
   if (collected) ready_ = true;
   return collected.ok();
 }
@@ -111,6 +127,7 @@ void CollectorLoop::reload() {
     log::error("config reload failed; keeping the last good config", {{"err", config.error()}});
     return;
   }
+  warn_if_most_ports_dropped(config_, *config);
   config_ = std::move(config).value();
   if (close_events_ != nullptr) close_events_->set_watch(watch_set(config_));
   state_.stats.config_reload_successful = true;

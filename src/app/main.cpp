@@ -247,6 +247,12 @@ int run(int argc, char** argv) {
     }
   }
 
+  // Not fatal (sockets are still counted), but every owner would say "unknown": say so now;
+  // each collection then counts an owner error.
+  if (auto procfs = pe::check_procfs(options.procfs); !procfs) {
+    pe::log::error("--path.procfs is not procfs", {{"err", procfs.error()}});
+  }
+
   if (options.once) {
     pe::Exposition exposition;
     pe::CollectorLoop loop(

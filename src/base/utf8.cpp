@@ -3,6 +3,8 @@
 namespace port_exporter {
 namespace {
 
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
+
 // The length of the valid UTF-8 sequence at the start of `text`, or 0 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF).
 std::size_t sequence_length(std::string_view text) {
@@ -42,12 +44,19 @@ std::size_t first_invalid_utf8(std::string_view text) {
   return std::string_view::npos;
 }
 
+std::size_t first_control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (is_control(static_cast<unsigned char>(text[i]))) return i;
+  }
+  return std::string_view::npos;
+}
+
 std::string to_valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   while (!text.empty()) {
     const std::size_t n = sequence_length(text);
-    if (n == 0) {
+    if (n == 0 || (n == 1 && is_control(static_cast<unsigned char>(text[0])))) {
       out += "\xEF\xBF\xBD";
       text.remove_prefix(1);
     } else {

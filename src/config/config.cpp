@@ -13,6 +13,7 @@
 
 #include "base/utf8.h"
 #include "config/yaml_fields.h"
+#include "config/yaml_guard.h"
 
 namespace port_exporter {
 namespace {
@@ -32,7 +33,11 @@ using yaml::quote;
 using yaml::read_map;
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{1024} * 1024;
-constexpr std::size_t kMaxPorts = 1000;
+// Items of any list (ports, allowed_processes), enforced by yaml_guard before nodes exist.
+constexpr std::size_t kMaxListEntries = 1000;
+// A label value on every port_policy_info series: 1000 ports x 2 protocols x 1 KiB is
+// 2 MB of exposition at most.
+constexpr std::size_t kMaxDescriptionBytes = 1024;
 constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
 constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
@@ -153,6 +158,30 @@ std::vector<std::string> parse_processes(const Field& f, Diagnostics& diag) {
   return names;
 }
 
+// A label value: bounded, and no control characters (a raw ESC or CR in a label value
+// garbles every terminal and log that shows it).
+std::string parse_description(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Scalar, "a string", diag)) return {};
+  const std::string& text = f.value.Scalar();
+  if (text.size() > kMaxDescriptionBytes) {
+    diag.add(f.at(), f.path,
+             std::to_string(text.size()) + " bytes long; at most " +
+                 std::to_string(kMaxDescriptionBytes) +
+                 " (it is a label value on every port_policy_info series)");
+    return {};
+  }
+  const std::size_t control = first_control_character(text);
+  if (control != std::string::npos) {
+    char code[8];
+    std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned char>(text[control]));
+    diag.add(f.at(), f.path,
+             std::string("control character ") + code + " at byte " + std::to_string(control) +
+                 "; label values must be printable");
+    return {};
+  }
+  return text;
+}
+
 // One entry of `ports`, with what the cross-entry duplicate check needs.
 struct PortEntry {
   PortPolicy policy;
@@ -191,9 +220,7 @@ PortEntry parse_port_entry(const Field& entry, Diagnostics& diag) {
     out.policy.expect = expect.value_or(Expect::kAbsent);
   }
   if (const Field* f = find(fields, "description")) {
-    if (check_type(*f, YAML::NodeType::Scalar, "a string", diag)) {
-      out.policy.description = f->value.Scalar();
-    }
+    out.policy.description = parse_description(*f, diag);
   }
   if (const Field* f = find(fields, "allowed_processes")) {
     out.policy.allowed_processes = parse_processes(*f, diag);
@@ -220,12 +247,6 @@ void check_duplicate_ports(const std::vector<PortEntry>& entries, Diagnostics& d
 void parse_ports(const Field& f, Config& config, Diagnostics& diag) {
   if (!check_type(f, YAML::NodeType::Sequence, "a list of port entries", diag)) return;
   if (f.value.size() == 0) diag.add(f.at(), f.path, "empty list; nothing to watch");
-  if (f.value.size() > kMaxPorts) {
-    diag.add(f.at(), f.path,
-             std::to_string(f.value.size()) + " entries; at most " + std::to_string(kMaxPorts) +
-                 " ports can be watched (each one exports ~54 series with tcp and udp)");
-    return;
-  }
   std::vector<PortEntry> entries;
   for (std::size_t i = 0; i < f.value.size(); ++i) {
     entries.push_back(parse_port_entry(element(f, i), diag));
@@ -271,15 +292,11 @@ Config parse_root(const YAML::Node& root, Diagnostics& diag) {
 }
 
 // Checks the document's shape, then its content; errors land in `diag`.
-Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& diag) {
-  if (documents.empty() || documents.front().IsNull()) {
+Config parse_document(const YAML::Node& root, Diagnostics& diag) {
+  if (root.IsNull()) {
     diag.add({1, 1}, "", "the config is empty; expected a map with a 'ports' list");
     return {};
   }
-  if (documents.size() > 1) {
-    diag.add(position_of(documents[1].Mark()), "", "more than one YAML document; expected one");
-  }
-  const YAML::Node& root = documents.front();
   if (!root.IsMap()) {
     diag.add(position_of(root.Mark()), "",
              "expected a map at the top level, got " + describe(root));
@@ -338,8 +355,13 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source_name)
   Config config;
   check_utf8(yaml, diag);
   if (!diag.empty()) return Error{diag.str()};
+  yaml::Limits limits;
+  limits.max_entries = kMaxListEntries;
+  if (!yaml::check_bounded(yaml, limits, diag)) return Error{diag.str()};
   try {
-    config = parse_documents(YAML::LoadAll(std::string(yaml)), diag);
+    // Never YAML::LoadAll: it loops forever on ",\n" (yaml-cpp #1040). check_bounded has
+    // seen the one document and its size; YAML::Load reads exactly that document.
+    config = parse_document(YAML::Load(std::string(yaml)), diag);
   } catch (const YAML::Exception& e) {
     diag.add(position_of(e.mark), "invalid YAML", e.msg);
   } catch (const std::exception& e) {  // e.g. bad_alloc: never let it reach a thread's top

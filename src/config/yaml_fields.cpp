@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace port_exporter::yaml {
@@ -99,33 +102,91 @@ Field element(const Field& list, std::size_t index) {
   return Field{list.value[index], list.at(), list.path + "[" + std::to_string(index) + "]"};
 }
 
-Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
+namespace {
+
+bool same_file_state(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+struct FileText {
+  std::string text;
+  struct stat status {};  // after the read
+  bool stable = false;    // size, mtime and inode the same before and after, all bytes read
+};
+
+// One read of a regular file of at most `max_bytes`: a FIFO would block the reload,
+// /dev/zero would never end.
+Result<FileText> read_once(const std::string& path, std::size_t max_bytes) {
   const auto failure = [&path](int error) {
     return Error{path + ": cannot read: " + std::generic_category().message(error)};
   };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return failure(errno);
-  struct stat status {};
-  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+  struct stat before {};
+  if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
     const int error = errno;
     ::close(fd);
-    if (S_ISDIR(status.st_mode)) return failure(EISDIR);
-    return S_ISREG(status.st_mode) ? failure(error) : Error{path + ": not a regular file"};
+    if (S_ISDIR(before.st_mode)) return failure(EISDIR);
+    return S_ISREG(before.st_mode) ? failure(error) : Error{path + ": not a regular file"};
   }
-  std::string text;
+  FileText out;
   std::array<char, 4096> buffer{};
   ssize_t n = 0;
-  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && text.size() <= max_bytes) {
-    text.append(buffer.data(), static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && out.text.size() <= max_bytes) {
+    out.text.append(buffer.data(), static_cast<std::size_t>(n));
   }
   const int error = n < 0 ? errno : 0;
+  struct stat after {};
+  const bool stat_ok = fstat(fd, &after) == 0;
   ::close(fd);
   if (error != 0) return failure(error);
-  if (text.size() > max_bytes) {
+  if (out.text.size() > max_bytes) {
     return Error{path + ": larger than " + std::to_string(max_bytes / 1024) +
                  " KiB; not a port_exporter config"};
   }
-  return text;
+  // The path may also have been renamed over meanwhile: that is the safe way to write it,
+  // and what we read is then the old file, whole.
+  out.status = after;
+  out.stable = stat_ok && same_file_state(before, after) &&
+               static_cast<std::size_t>(after.st_size) == out.text.size();
+  return out;
+}
+
+// How long a file must stay unchanged after its last write before it is trusted.
+constexpr std::chrono::milliseconds kSettle{100};
+constexpr int kReadAttempts = 5;
+
+std::chrono::nanoseconds age_of_last_write(const struct stat& status) {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return std::chrono::seconds(now.tv_sec - status.st_mtim.tv_sec) +
+         std::chrono::nanoseconds(now.tv_nsec - status.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+// A file written in place (`cat > file`, an editor without rename) can be read half-written.
+// Two checks: the file must not change while it is read, and a file written less than
+// kSettle ago is looked at again once it is kSettle old (a writer in the middle of its
+// writes changes it meanwhile). Both retried; at most kReadAttempts x kSettle of waiting.
+Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
+  for (int attempt = 1; attempt <= kReadAttempts; ++attempt) {
+    Result<FileText> read = read_once(path, max_bytes);
+    if (!read) return Error{read.error()};
+    if (read->stable) {
+      const std::chrono::nanoseconds age = age_of_last_write(read->status);
+      if (age >= kSettle) return std::move(read).value().text;
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(kSettle - age, kSettle));
+      struct stat now {};
+      if (::stat(path.c_str(), &now) == 0 && same_file_state(read->status, now)) {
+        return std::move(read).value().text;
+      }
+    }
+  }
+  return Error{path + ": changed while being read (" + std::to_string(kReadAttempts) +
+               " attempts); write the config to a temporary file and rename it into place"};
 }
 
 }  // namespace port_exporter::yaml

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -231,6 +233,28 @@ void Exposition::publish(const ExporterState& state) {
   if (listener_) listener_(*text, state.stats.last_success_timestamp_seconds > 0);
   std::lock_guard<std::mutex> lock(mutex_);
   text_ = std::move(text);
+}
+
+void Exposition::publish(ExporterState& state, std::chrono::steady_clock::time_point started) {
+  std::vector<MetricFamily> families = render_metrics(state);
+  const auto duration = std::find_if(families.begin(), families.end(), [](const MetricFamily& f) {
+    return f.name == "port_exporter_collect_duration_seconds";
+  });
+  std::string text;
+  if (duration == families.end() || duration->metric.empty()) {  // not reached: always there
+    text = serialize(families);
+  } else {
+    const std::string before = serialize({families.begin(), duration});
+    const std::string after = serialize({std::next(duration), families.end()});
+    state.stats.last_duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    duration->metric.front().gauge.value = state.stats.last_duration_seconds;
+    text = before + serialize({*duration}) + after;
+  }
+  auto shared = std::make_shared<const std::string>(std::move(text));
+  if (listener_) listener_(*shared, state.stats.last_success_timestamp_seconds > 0);
+  std::lock_guard<std::mutex> lock(mutex_);
+  text_ = std::move(shared);
 }
 
 std::shared_ptr<const std::string> Exposition::text() const {

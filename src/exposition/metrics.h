@@ -5,6 +5,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,11 @@ class Exposition {
   void publish(const ExporterState& state);
   // Set before the first publish from another thread (the collection thread's start).
   void set_listener(Listener listener) { listener_ = std::move(listener); }
+  // The same for a collection that began at `started`: its
+  // port_exporter_collect_duration_seconds (also written to state.stats) is the time from
+  // `started` until the text is serialized, rendering and serialization included (the
+  // duration's own line is serialized last and spliced in at its place).
+  void publish(ExporterState& state, std::chrono::steady_clock::time_point started);
   // The text as serialized at the last publish (shared: a scrape never copies under lock).
   std::shared_ptr<const std::string> text() const;
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "base/errno_text.h"
@@ -34,6 +35,13 @@ std::optional<int> read_status(const std::uint8_t* payload, std::size_t len) {
   return status;
 }
 
+// The errno of a negative status. INT_MIN has no positive counterpart (negating it is
+// undefined; found by the netlink fuzz target): a corrupt reply, said as such.
+std::string status_text(int status) {
+  if (status == std::numeric_limits<int>::min()) return "invalid status " + std::to_string(status);
+  return errno_text(-status);
+}
+
 // Adds what one message says to `batch`; an error for a failed or malformed reply.
 std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* payload,
                                     std::size_t len, std::size_t offset, Protocol protocol,
@@ -42,7 +50,7 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
     case NLMSG_DONE: {
       // The status is optional in old kernels; a negative one means the dump failed.
       const std::optional<int> status = read_status(payload, len);
-      if (status && *status < 0) return Error{"netlink dump failed: " + errno_text(-*status)};
+      if (status && *status < 0) return Error{"netlink dump failed: " + status_text(*status)};
       batch.done = true;
       return std::nullopt;
     }
@@ -53,7 +61,7 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
         batch.done = true;
         return std::nullopt;
       }
-      return Error{"netlink error reply: " + errno_text(-*status)};
+      return Error{"netlink error reply: " + status_text(*status)};
     }
     case NLMSG_OVERRUN: return Error{"netlink reply overrun: data was lost"};
     case SOCK_DIAG_BY_FAMILY:

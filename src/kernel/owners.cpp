@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -27,22 +30,12 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-// "socket:[12345]" -> 12345.
-std::optional<std::uint64_t> socket_inode(std::string_view link) {
-  constexpr std::string_view kPrefix = "socket:[";
-  if (link.size() <= kPrefix.size() + 1 || link.substr(0, kPrefix.size()) != kPrefix ||
-      link.back() != ']') {
-    return std::nullopt;
-  }
-  return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
-}
-
 // The socket inode an fd link points at, if it is a socket.
 std::optional<std::uint64_t> link_inode(int dir_fd, const char* path) {
   char target[64];
   const ssize_t n = readlinkat(dir_fd, path, target, sizeof target);
   if (n <= 0 || static_cast<std::size_t>(n) == sizeof target) return std::nullopt;
-  return socket_inode(std::string_view(target, static_cast<std::size_t>(n)));
+  return parse_socket_link(std::string_view(target, static_cast<std::size_t>(n)));
 }
 
 // The process name, made valid UTF-8: any process may set its comm to arbitrary bytes
@@ -89,7 +82,30 @@ void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted
 
 }  // namespace
 
-OwnerResolver::OwnerResolver(std::string procfs_root) : procfs_root_(std::move(procfs_root)) {}
+std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
+  constexpr std::string_view kPrefix = "socket:[";
+  if (link.size() <= kPrefix.size() + 1 || link.substr(0, kPrefix.size()) != kPrefix ||
+      link.back() != ']') {
+    return std::nullopt;
+  }
+  return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
+}
+
+Result<bool> check_procfs(const std::string& root) {
+  struct statfs fs {};
+  if (::statfs(root.c_str(), &fs) != 0) {
+    return Error{root + ": cannot read: " + std::generic_category().message(errno)};
+  }
+  if (fs.f_type == PROC_SUPER_MAGIC) return true;
+  char type[32];
+  std::snprintf(type, sizeof type, "0x%lx", static_cast<unsigned long>(fs.f_type));
+  return Error{root + " is not a procfs mount (filesystem type " + type +
+               "); listener owners cannot be found there: point --path.procfs at the host's "
+               "/proc"};
+}
+
+OwnerResolver::OwnerResolver(std::string procfs_root, RootCheck check)
+    : procfs_root_(std::move(procfs_root)), root_check_(check) {}
 
 bool OwnerResolver::cache_still_valid(int proc_fd, const std::vector<std::uint64_t>& inodes) const {
   for (const std::uint64_t inode : inodes) {
@@ -128,6 +144,10 @@ void OwnerResolver::scan(DIR* proc, const std::vector<std::uint64_t>& inodes,
 }
 
 Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_inodes) {
+  if (root_check_ == RootCheck::kProcfsOnly) {
+    const Result<bool> procfs = check_procfs(procfs_root_);
+    if (!procfs) return Error{"owner lookup: " + procfs.error()};
+  }
   std::vector<std::uint64_t> inodes;  // 0: a socket without an inode (a request socket)
   std::copy_if(all_inodes.begin(), all_inodes.end(), std::back_inserter(inodes),
                [](std::uint64_t inode) { return inode != 0; });

@@ -10,7 +10,9 @@
 #include <dirent.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +20,14 @@
 #include "model/owner.h"
 
 namespace port_exporter {
+
+// Whether `root` is a procfs mount (statfs type PROC_SUPER_MAGIC): a plain directory given
+// as --path.procfs would make every owner "unknown" without an error. The error says what
+// it is instead.
+Result<bool> check_procfs(const std::string& root);
+
+// "socket:[12345]" (an fd link's target) -> 12345; anything else -> nullopt.
+std::optional<std::uint64_t> parse_socket_link(std::string_view link);
 
 class OwnerResolver {
  public:
@@ -31,11 +41,16 @@ class OwnerResolver {
   };
   using HolderMap = std::unordered_map<std::uint64_t, std::vector<Holder>>;
 
-  explicit OwnerResolver(std::string procfs_root);
+  // Whether resolve() refuses a root that is not a procfs mount (kAnyDirectory: the fake
+  // procfs trees of the tests).
+  enum class RootCheck : std::uint8_t { kProcfsOnly, kAnyDirectory };
+
+  explicit OwnerResolver(std::string procfs_root, RootCheck check = RootCheck::kProcfsOnly);
 
   // Owners of `inodes`. Inodes not found (another netns, a socket in flight, a process
   // that exited, no permission) are absent from the map. An error means /proc could not
-  // be read at all.
+  // be read at all, or is not a procfs mount (checked at every call: cheap, and a mount
+  // can change under a running exporter).
   Result<OwnerMap> resolve(const std::vector<std::uint64_t>& inodes);
 
   // How many walks of every process's fds were made (not counting the scans of new
@@ -47,6 +62,7 @@ class OwnerResolver {
   void scan(DIR* proc, const std::vector<std::uint64_t>& inodes, bool only_new_processes);
 
   std::string procfs_root_;
+  RootCheck root_check_;
   HolderMap cache_;              // every inode of the last walk; empty vector: not found
   std::vector<int> known_pids_;  // sorted: the processes the last scan saw
   std::uint64_t walks_ = 0;

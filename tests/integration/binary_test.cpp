@@ -164,5 +164,67 @@ TEST(BinaryTest, SigintStopsWithinOneSecond) {
   EXPECT_EQ(p.wait(std::chrono::seconds(1)), 0) << p.err();
 }
 
+// Issue 9: a 2-byte config (",\n") hung the reload forever and grew ~250 MB/s while
+// /-/ready said 200. Now it is refused at once and the last good config keeps running.
+TEST(BinaryTest, HostileReloadIsRefusedAndTheOldConfigKeepsRunning) {
+  test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
+  TempFile config(config_watching(listener.local_port()));
+  const int http_port = free_port();
+  ChildProcess p({kBinary, "--config.file=" + config.path(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
+  ASSERT_TRUE(comes_up(http_port, "/-/ready")) << p.err();
+  config.write(",\n");
+  p.signal(SIGHUP);
+  EXPECT_TRUE(eventually([&] {
+    return contains(http_get(http_port, "/metrics").body,
+                    "port_exporter_config_last_reload_successful 0");
+  })) << p.err();
+  EXPECT_TRUE(contains(p.err(),
+                       ":1:1: invalid YAML: unexpected token where a document should "
+                       "start"))
+      << p.err();
+  EXPECT_TRUE(contains(http_get(http_port, "/metrics").body,
+                       "port_listeners{port=\"" + std::to_string(listener.local_port()) +
+                           "\",protocol=\"tcp\",family=\"ipv4\"} 1"));
+  EXPECT_EQ(http_get(http_port, "/-/ready").status, 200);
+}
+
+TEST(BinaryTest, ReloadDroppingMostPortsIsLoggedAsAWarning) {
+  std::string four = "interval: 1s\nports:\n";
+  for (int port : {2901, 2902, 2903, 2904}) {
+    four += "  - {port: " + std::to_string(port) + ", protocols: [tcp]}\n";
+  }
+  TempFile config(four);
+  const int http_port = free_port();
+  ChildProcess p({kBinary, "--config.file=" + config.path(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
+  ASSERT_TRUE(comes_up(http_port, "/-/ready")) << p.err();
+  config.write("interval: 1s\nports:\n  - {port: 2901, protocols: [tcp]}\n");
+  p.signal(SIGHUP);
+  EXPECT_TRUE(eventually([&] { return contains(p.err(), "config reloaded"); })) << p.err();
+  EXPECT_TRUE(contains(p.err(),
+                       "level=warn msg=\"config reload drops more than half of the "
+                       "watched ports (port/protocol pairs); write the config to a "
+                       "temporary file and rename it into place\" before=4 after=1"))
+      << p.err();
+}
+
+// Issue 9: a readable directory that is not procfs gave every owner "unknown", silently.
+TEST(BinaryTest, ProcfsPathThatIsNotProcfsIsLoggedAndCountedAsAnOwnerError) {
+  test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
+  TempFile config(config_watching(listener.local_port()));
+  ChildProcess p({kBinary, "--once", "--config.file=" + config.path(), "--path.procfs=/tmp"});
+  ASSERT_EQ(p.wait(), 0) << p.err();
+  EXPECT_TRUE(contains(p.err(),
+                       "level=error msg=\"--path.procfs is not procfs\" err=\"/tmp is "
+                       "not a procfs mount (filesystem type 0x"))
+      << p.err();
+  EXPECT_TRUE(contains(p.out(), "port_exporter_collect_errors_total{source=\"owner\"} 1"))
+      << p.out();
+  EXPECT_TRUE(contains(p.out(), "port_listeners{port=\"" + std::to_string(listener.local_port()) +
+                                    "\",protocol=\"tcp\",family=\"ipv4\"} 1"))
+      << p.out();
+}
+
 }  // namespace
 }  // namespace port_exporter

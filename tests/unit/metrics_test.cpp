@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -111,6 +112,33 @@ TEST(MetricsTest, ExpositionServesTheLatestPublishedState) {
   EXPECT_EQ(first->find("port_listeners{port=\"2908\",protocol=\"tcp\",family=\"ipv4\"} 1") ==
                 std::string::npos,
             false);  // a scrape holding the old text keeps it whole
+}
+
+// Issue 9: the duration left out rendering and serialization. Published with its start
+// time, the collection's duration runs until the text is serialized, and the text is what
+// rendering the state with that duration gives.
+TEST(MetricsTest, PublishedDurationRunsFromTheCollectionStartToTheSerializedText) {
+  Exposition exposition;
+  const auto started = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  const auto before_publish = std::chrono::steady_clock::now();
+  ExporterState state = known_state();
+  exposition.publish(state, started);
+  const double upper =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double lower = std::chrono::duration<double>(before_publish - started).count();
+  const std::string text = *exposition.text();
+  const std::string name = "\nport_exporter_collect_duration_seconds ";
+  const std::size_t at = text.find(name);
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string value =
+      text.substr(at + name.size(), text.find('\n', at + 1) - at - name.size());
+  const double duration = std::stod(value);
+  EXPECT_GT(duration, lower);
+  EXPECT_LE(duration, upper);
+  EXPECT_EQ(state.stats.last_duration_seconds, duration);
+  ExporterState expected = known_state();
+  expected.stats.last_duration_seconds = duration;
+  EXPECT_EQ(text, expose(expected));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "fixtures.h"
 #include "kernel/diag_codec.h"
@@ -186,6 +187,17 @@ TEST(DecodeDiagMessages, KernelErrorReplyCarriesTheErrno) {
   const Result<DiagBatch> batch = decode(read_fixture("einval.bin"), Protocol::kTcp, 105);
   ASSERT_FALSE(batch.ok());
   EXPECT_THAT(batch.error(), HasSubstr("Invalid argument (errno 22)"));
+}
+
+// Found by the netlink fuzz target (tests/fuzz/netlink/crash-int-min-nlmsgerr): negating
+// INT_MIN to get the errno was undefined behaviour.
+TEST(DecodeDiagMessages, ErrorReplyWithStatusIntMinIsAnErrorWithoutUndefinedBehaviour) {
+  Bytes reply = read_fixture("einval.bin");
+  const std::int32_t status = std::numeric_limits<std::int32_t>::min();
+  std::memcpy(reply.data() + NLMSG_HDRLEN, &status, sizeof status);
+  const Result<DiagBatch> batch = decode(reply, Protocol::kTcp, 105);
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.error(), "netlink error reply: invalid status -2147483648");
 }
 
 TEST(DecodeDiagMessages, DoneWithNegativeStatusIsAnError) {

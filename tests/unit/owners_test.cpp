@@ -63,7 +63,7 @@ class OwnerResolverTest : public ::testing::Test {
   }
 
   FakeProcfs procfs_;
-  OwnerResolver resolver_{procfs_.root()};
+  OwnerResolver resolver_{procfs_.root(), OwnerResolver::RootCheck::kAnyDirectory};
 };
 
 TEST_F(OwnerResolverTest, FindsPidAndProcessNameOfEachSocket) {
@@ -185,12 +185,43 @@ TEST_F(OwnerResolverTest, InvalidUtf8InAProcessNameIsRepaired) {
   EXPECT_EQ(owners.at(5001).at(0).process, "ev\xEF\xBF\xBD\"il");
 }
 
+TEST_F(OwnerResolverTest, ControlCharactersInAProcessNameAreReplaced) {
+  // Any process may set its comm (prctl PR_SET_NAME) to ESC, CR or TAB bytes.
+  procfs_.add_process(600, std::string("a\x1b[2Jb\rc\td\x7f"));
+  procfs_.add_fd(600, 3, "socket:[6001]");
+  const OwnerMap owners = resolve({6001});
+  EXPECT_EQ(owners.at(6001).at(0).process,
+            "a\xEF\xBF\xBD[2Jb\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD"
+            "d\xEF\xBF\xBD");
+}
+
 TEST(OwnerResolver, MissingProcfsIsAnError) {
   OwnerResolver resolver("/nonexistent/proc");
   const Result<OwnerMap> owners = resolver.resolve({1});
   ASSERT_FALSE(owners.ok());
-  EXPECT_THAT(owners.error(), HasSubstr("cannot open /nonexistent/proc"));
-  EXPECT_TRUE(resolver.resolve({}).ok());  // nothing to look up: no walk, no error
+  EXPECT_EQ(owners.error(),
+            "owner lookup: /nonexistent/proc: cannot read: No such file or directory");
+}
+
+// A readable directory that is not procfs used to give every owner "unknown" silently.
+TEST(OwnerResolver, DirectoryThatIsNotProcfsIsAnErrorAtEveryCall) {
+  const std::string dir = ::testing::TempDir();
+  const Result<bool> check = check_procfs(dir);
+  ASSERT_FALSE(check.ok());
+  EXPECT_THAT(check.error(), HasSubstr(dir + " is not a procfs mount (filesystem type 0x"));
+  OwnerResolver resolver(dir);
+  for (int call = 0; call < 2; ++call) {
+    const Result<OwnerMap> owners = resolver.resolve({});
+    ASSERT_FALSE(owners.ok());
+    EXPECT_EQ(owners.error(), "owner lookup: " + check.error());
+  }
+}
+
+TEST(OwnerResolver, RealProcIsProcfs) {
+  const Result<bool> check = check_procfs("/proc");
+  EXPECT_TRUE(check.ok()) << check.error();
+  EXPECT_TRUE(OwnerResolver("/proc").resolve({}).ok());
 }
 
 }  // namespace
