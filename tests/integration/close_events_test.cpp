@@ -37,7 +37,26 @@ std::unique_ptr<CloseEventReader> start_reader(const WatchSet& watch, bool kerne
 }
 
 // A port nothing uses right now, not watched by anyone else: the kernel's pick.
-std::uint16_t free_tcp_port() { return open_listener(Protocol::kTcp, "127.0.0.1").local_port(); }
+// A TCP port free now, found by binding a listener to port 0. Its close is a destroy
+// notification like any other, built by a kernel worker that may run late on a busy host:
+// wait for it here, so that it cannot land in the subscription the test opens next.
+std::uint16_t free_tcp_port() {
+  auto own_close = DestroySubscription::open("host");
+  TestSocket s = open_listener(Protocol::kTcp, "127.0.0.1");
+  const std::uint16_t port = s.local_port();
+  if (!own_close || !(*own_close)->watch(WatchSet{{port}, {}}).ok()) {
+    throw std::runtime_error("cannot subscribe to destroy notifications");
+  }
+  s.close();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const SocketRecord& r : (*own_close)->drain().closed) {
+      if (r.local.port == port) return port;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  throw std::runtime_error("the close of port " + std::to_string(port) + " was never notified");
+}
 
 std::uint64_t listeners_closed(const CloseCounters& c, std::uint16_t port, Protocol p,
                                Family f = Family::kIpv4) {
