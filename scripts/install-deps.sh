@@ -6,6 +6,7 @@ set -euo pipefail
 
 profile=${1:-test}
 build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+       clang libbpf-dev libelf-dev zlib1g-dev bpftool
        googletest libgtest-dev libgmock-dev libseccomp-dev git ca-certificates)
 test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)

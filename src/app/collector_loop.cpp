@@ -48,9 +48,33 @@ bool CollectorLoop::collect_once() {
   }
   stats.last_duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  read_probe();
   out_.publish(state_);
   if (collected) ready_ = true;
   return collected.ok();
+}
+
+void CollectorLoop::attach_probe(std::unique_ptr<ClosedAttemptsProbe> probe) {
+  probe_ = std::move(probe);
+  state_.closed_attempts.probe_loaded = probe_ != nullptr;
+  watch_probe_ports();
+}
+
+void CollectorLoop::watch_probe_ports() {
+  if (!probe_) return;
+  if (auto watched = probe_->watch(watch_set(config_)); !watched) {
+    log::warn("closed_attempts probe: cannot update the watched ports", {{"err", watched.error()}});
+  }
+}
+
+// The counters stay in the kernel: a failed read keeps the last values published.
+void CollectorLoop::read_probe() {
+  if (!probe_) return;
+  if (auto counts = probe_->read(); counts) {
+    state_.closed_attempts.counts = std::move(counts).value();
+  } else {
+    log::warn("closed_attempts probe: cannot read its counters", {{"err", counts.error()}});
+  }
 }
 
 void CollectorLoop::start() {
@@ -108,6 +132,7 @@ void CollectorLoop::reload() {
     return;
   }
   config_ = std::move(config).value();
+  watch_probe_ports();
   state_.stats.config_reload_successful = true;
   state_.stats.config_reload_success_timestamp_seconds = unix_now();
   log::info("config reloaded", {{"ports", std::to_string(config_.ports.size())},

@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "exposition/metrics.h"
+#include "kernel/closed_attempts_probe.h"
 #include "kernel/owners.h"
 #include "kernel/socket_source.h"
 
@@ -33,6 +34,10 @@ class CollectorLoop {
   // last good snapshot stays published and the error counter grows).
   bool collect_once();
 
+  // Hands the loop a loaded probe: it watches the config's ports from now on (and after each
+  // reload) and its counters are read at every collection. Call before start().
+  void attach_probe(std::unique_ptr<ClosedAttemptsProbe> probe);
+
   // What the last collect_once() published: read it on the thread that collects.
   const ExporterState& state() const { return state_; }
 
@@ -45,11 +50,14 @@ class CollectorLoop {
  private:
   void run();
   void reload();
+  void watch_probe_ports();
+  void read_probe();
 
   Config config_;
   ConfigLoader reload_config_;
   std::unique_ptr<SocketSource> source_;
   OwnerResolver owners_;
+  std::unique_ptr<ClosedAttemptsProbe> probe_;  // null: not loaded
   Exposition& out_;
   ExporterState state_;  // the last good snapshot and verdicts, with the current stats
   std::atomic<bool> ready_{false};

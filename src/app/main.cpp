@@ -23,6 +23,7 @@
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
+#include "kernel/closed_attempts_probe.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
@@ -155,6 +156,19 @@ int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int st
   return status;
 }
 
+// The optional eBPF probe: its absence (no capability, no BTF, old kernel) is logged once and
+// the exporter runs without port_closed_attempts_total.
+void attach_probe(pe::CollectorLoop& loop) {
+  auto probe = pe::ClosedAttemptsProbe::load();
+  if (!probe) {
+    pe::log::warn("closed_attempts probe not loaded; port_closed_attempts_total is not exported",
+                  {{"reason", probe.error()}});
+    return;
+  }
+  loop.attach_probe(std::move(probe).value());
+  pe::log::info("closed_attempts probe loaded");
+}
+
 int run(int argc, char** argv) {
   auto parsed = pe::parse_args(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) {
@@ -186,6 +200,7 @@ int run(int argc, char** argv) {
     pe::CollectorLoop loop(
         config.value(), [&options] { return load(options); },
         pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), exposition);
+    attach_probe(loop);
     // What a scrape gets: the text serialized at the last collection, then process_* now.
     const std::function<std::string()> metrics = [&exposition] {
       const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
@@ -221,6 +236,7 @@ int run(int argc, char** argv) {
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
       pe::OwnerResolver(options.procfs), exposition);
+  attach_probe(loop);  // in the collector, after the fork: the server never holds its fds
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
                                {"serving_pid", std::to_string(serving->pid)}});
   loop.start();

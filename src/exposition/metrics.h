@@ -13,6 +13,7 @@
 
 #include "core/policy.h"
 #include "core/snapshot.h"
+#include "model/closed_attempts.h"
 #include "model/collect_stats.h"
 
 namespace port_exporter {
@@ -22,6 +23,7 @@ struct ExporterState {
   Snapshot snapshot;
   std::vector<PortVerdict> verdicts;
   CollectStats stats;
+  ClosedAttempts closed_attempts;  // from the optional eBPF probe
 };
 
 // Pure: the metric families for a state, in a stable order.
