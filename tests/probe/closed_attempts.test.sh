@@ -4,7 +4,7 @@
 # 20 and 15 per family; an unwatched port counts nothing; a port with a listener counts
 # nothing; connects from inside a network namespace this test creates count too; a reload
 # adds and removes ports; and as uid 65534 without capabilities the exporter starts, serves,
-# exposes port_exporter_probe_loaded 0 and logs why.
+# exposes port_exporter_probe_loaded 0 and logs why; with CAP_BPF and CAP_PERFMON it loads.
 set -euo pipefail
 
 repo_root=${REPO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -140,6 +140,17 @@ wait_for 10 "the unprivileged exporter to serve" metrics
 expect "probe not loaded as nobody" 0 "$(value 'port_exporter_probe_loaded{probe="closed_attempts"}')"
 expect "no attempts family as nobody" "" "$(metrics | grep -F port_closed_attempts_total || true)"
 expect "log says why" 1 "$(grep -c 'msg="closed_attempts probe not loaded; port_closed_attempts_total is not exported" reason=".*Operation not permitted.*CAP_BPF' "$tmp/nobody.log" || true)"
+
+# The capabilities the probe needs, measured: CAP_BPF and CAP_PERFMON together, neither alone.
+loaded_with() {  # loaded_with CAPS: probe_loaded of a --once run as uid 65534 with CAPS
+  setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps="-all,$1" \
+    --ambient-caps="-all,$1" --bounding-set="-all,$1" \
+    "$exporter" --config.file="$tmp/nobody.yml" --once 2>/dev/null |
+    awk '/^port_exporter_probe_loaded\{/ { print $2 }'
+}
+expect "probe with CAP_BPF+CAP_PERFMON" 1 "$(loaded_with +bpf,+perfmon)"
+expect "probe with CAP_BPF only" 0 "$(loaded_with +bpf)"
+expect "probe with CAP_PERFMON only" 0 "$(loaded_with +perfmon)"
 
 if [ "$failures" -ne 0 ]; then
   echo "--- exporter log" >&2
