@@ -22,7 +22,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # The runtime libraries of `ldd port_exporter`, nothing else (no shell tools added).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libyaml-cpp0.7 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libyaml-cpp0.7 libbpf1 \
       >/dev/null \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /build/port_exporter /usr/local/bin/port_exporter
