@@ -22,11 +22,14 @@ tmp=$(mktemp -d /tmp/port_exporter-probe.XXXXXX)
 chmod 755 "$tmp"
 netns="pe-probe-$$"
 exporter_pid="" listener_pid="" nobody_pid=""
-stop() {
-  local pid=$1
+stop() {  # stop PID: SIGTERM, then SIGKILL if it is still there after 2 s
+  local pid=$1 i
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  sleep 0.3
+  for ((i = 0; i < 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
@@ -72,6 +75,8 @@ expect() {  # expect WHAT WANT GOT
 "$exporter" --config.file="$config" --web.listen-address="127.0.0.1:$web" 2>"$tmp/exporter.log" &
 exporter_pid=$!
 wait_for 10 "the exporter to serve" metrics
+# Before the first collection the server shows the initial all-zero frame.
+wait_for 10 "the first collection" collections_reach 1
 expect "probe loaded" 1 "$(value 'port_exporter_probe_loaded{probe="closed_attempts"}')"
 for fam in ipv4 ipv6; do
   expect "tcp/$closed $fam at start" 0 "$(attempts "$closed" tcp "$fam")"
@@ -136,7 +141,8 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-se
   "$exporter" --config.file="$tmp/nobody.yml" --web.listen-address="127.0.0.1:$web" \
   2>"$tmp/nobody.log" &
 nobody_pid=$!
-wait_for 10 "the unprivileged exporter to serve" metrics
+wait_for 10 "the unprivileged exporter to serve" metrics || { cat "$tmp/nobody.log" >&2; exit 1; }
+wait_for 10 "its first collection" collections_reach 1
 expect "probe not loaded as nobody" 0 "$(value 'port_exporter_probe_loaded{probe="closed_attempts"}')"
 expect "no attempts family as nobody" "" "$(metrics | grep -F port_closed_attempts_total || true)"
 expect "log says why" 1 "$(grep -c 'msg="closed_attempts probe not loaded; port_closed_attempts_total is not exported" reason=".*Operation not permitted.*CAP_BPF' "$tmp/nobody.log" || true)"
