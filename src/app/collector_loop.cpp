@@ -99,6 +99,10 @@ void CollectorLoop::stop() {
 }
 
 void CollectorLoop::run() {
+  if (probe_loader_) {
+    attach_probe(probe_loader_());
+    probe_loader_ = nullptr;
+  }
   auto next = std::chrono::steady_clock::now();
   for (;;) {
     bool reload_now = false;

@@ -37,6 +37,10 @@ class CollectorLoop {
   // Hands the loop a loaded probe: it watches the config's ports from now on (and after each
   // reload) and its counters are read at every collection. Call before start().
   void attach_probe(std::unique_ptr<ClosedAttemptsProbe> probe);
+  // Or: run `load` on the loop's thread before its first collection (loading takes ~250 ms:
+  // a signal that arrives meanwhile is answered at once), then attach what it returns.
+  using ProbeLoader = std::function<std::unique_ptr<ClosedAttemptsProbe>()>;
+  void load_probe_on_start(ProbeLoader load) { probe_loader_ = std::move(load); }
 
   // What the last collect_once() published: read it on the thread that collects.
   const ExporterState& state() const { return state_; }
@@ -58,6 +62,7 @@ class CollectorLoop {
   std::unique_ptr<SocketSource> source_;
   OwnerResolver owners_;
   std::unique_ptr<ClosedAttemptsProbe> probe_;  // null: not loaded
+  ProbeLoader probe_loader_;                    // run once by run(), then cleared
   Exposition& out_;
   ExporterState state_;  // the last good snapshot and verdicts, with the current stats
   std::atomic<bool> ready_{false};

@@ -158,15 +158,15 @@ int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int st
 
 // The optional eBPF probe: its absence (no capability, no BTF, old kernel) is logged once and
 // the exporter runs without port_closed_attempts_total.
-void attach_probe(pe::CollectorLoop& loop) {
+std::unique_ptr<pe::ClosedAttemptsProbe> load_probe() {
   auto probe = pe::ClosedAttemptsProbe::load();
   if (!probe) {
     pe::log::warn("closed_attempts probe not loaded; port_closed_attempts_total is not exported",
                   {{"reason", probe.error()}});
-    return;
+    return nullptr;
   }
-  loop.attach_probe(std::move(probe).value());
   pe::log::info("closed_attempts probe loaded");
+  return std::move(probe).value();
 }
 
 int run(int argc, char** argv) {
@@ -200,7 +200,7 @@ int run(int argc, char** argv) {
     pe::CollectorLoop loop(
         config.value(), [&options] { return load(options); },
         pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), exposition);
-    attach_probe(loop);
+    loop.attach_probe(load_probe());
     // What a scrape gets: the text serialized at the last collection, then process_* now.
     const std::function<std::string()> metrics = [&exposition] {
       const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
@@ -236,7 +236,7 @@ int run(int argc, char** argv) {
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
       pe::OwnerResolver(options.procfs), exposition);
-  attach_probe(loop);  // in the collector, after the fork: the server never holds its fds
+  loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
                                {"serving_pid", std::to_string(serving->pid)}});
   loop.start();
