@@ -1,28 +1,35 @@
 # port_exporter container image. Two stages from the same Debian 12 base: the build stage
-# compiles with the Debian packages of scripts/install-deps.sh; the runtime stage holds the
-# binary, its four shared-library packages and the default config, and runs as nobody.
+# compiles with the Debian packages of scripts/install-deps.sh and civetweb built from
+# Debian's source package (scripts/build-civetweb.sh: IPv6, OpenSSL 3, linked statically);
+# the runtime stage holds the binary, the packages of its shared libraries and the default
+# config, and runs as nobody.
 # Build: scripts/build-image.sh (makes the base image offline with debootstrap + podman
 # import, then `podman build --network=host`). Run: see docs/deploy.md.
 ARG BASE_IMAGE=localhost/debian-bookworm-minbase:latest
 
 FROM ${BASE_IMAGE} AS build
 ENV DEBIAN_FRONTEND=noninteractive
-# Dependencies first: this layer is cached until install-deps.sh changes.
-COPY scripts/install-deps.sh /src/scripts/install-deps.sh
+# civetweb's build goes to /opt/cache/port_exporter/civetweb-<version>-<flags hash>.
+ENV XDG_CACHE_HOME=/opt/cache
+# Dependencies first: this layer is cached until the two scripts change.
+COPY scripts/install-deps.sh scripts/build-civetweb.sh /src/scripts/
 RUN /src/scripts/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DPORT_EXPORTER_BUILD_TESTS=OFF \
       -DPORT_EXPORTER_BUILD_BENCH=OFF \
+      -DPORT_EXPORTER_CIVETWEB_PREFIX="$(ls -d /opt/cache/port_exporter/civetweb-*)" \
  && cmake --build /build --target port_exporter -j "$(nproc)" \
  && strip /build/port_exporter \
  && /build/port_exporter --version
 
 FROM ${BASE_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive
-# The runtime libraries of `ldd port_exporter`, nothing else (no shell tools added).
+# The runtime libraries of `ldd port_exporter`, nothing else (no shell tools added):
+# prometheus-cpp-core, yaml-cpp, OpenSSL 3 (TLS, SHA-256), libcrypt (bcrypt), zlib (gzip),
+# libseccomp (the serving process's system call filter).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libyaml-cpp0.7 libbpf1 \
+      libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libcrypt1 zlib1g libseccomp2 libbpf1 \
       >/dev/null \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /build/port_exporter /usr/local/bin/port_exporter

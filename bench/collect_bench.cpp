@@ -147,7 +147,7 @@ void BM_Collection(benchmark::State& state) {
       break;
     }
     pe::ExporterState exporter_state{
-        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}};
+        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}, {}};
     // What Exposition::publish does: render and serialize once per collection.
     std::string text = pe::serialize(pe::render_metrics(exporter_state));
     benchmark::DoNotOptimize(text);
@@ -182,7 +182,7 @@ void BM_AfterDump(benchmark::State& state) {
   for (auto _ : state) {
     auto collected = pe::collect(config, replay, owners);
     pe::ExporterState exporter_state{
-        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}};
+        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}, {}};
     auto families = pe::render_metrics(exporter_state);
     benchmark::DoNotOptimize(families);
   }

@@ -10,7 +10,8 @@
 # [9, repetitions of each in-process benchmark], BENCH_RUNS [11, runs of each timed command],
 # BENCH_CPU_WINDOW [10, seconds of 1 s collections per level], BENCH_BG_WINDOW [45, seconds
 # of the 15 s interval exporter at the largest level], BENCH_SLEEPERS [2000].
-# Method and a real run: docs/benchmarks.md.
+# Method and a real run: docs/benchmarks.md. Ends with bench/close_events.sh (the cost of
+# the destroy-notification reader; BENCH_CLOSE_RATES, BENCH_CLOSE_WINDOW).
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -32,7 +33,7 @@ collect=$build/bench/collect_bench
 for tool in "$exporter" "$holder" "$timeit" "$collect"; do
   [ -x "$tool" ] || { echo "run.sh: $tool missing: build with -DPORT_EXPORTER_BUILD_BENCH=ON" >&2; exit 2; }
 done
-for tool in ss wrk gnuplot curl awk; do
+for tool in ss wrk gnuplot curl awk openssl htpasswd base64; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool missing (scripts/install-deps.sh bench)" >&2; exit 2; }
 done
 
@@ -129,6 +130,10 @@ row scrape_p99    ms  "scrape latency p99, 10 ports, interval 15s (wrk -t1 -c1)"
 row scrape_p99_1s ms  "scrape latency p99, 10 ports, collecting every 1 s"
 row rps           req/s "keep-alive throughput, 10 ports (wrk -t2 -c8)"
 row rps1          req/s "keep-alive throughput, 1 port tcp+udp (wrk -t2 -c8)"
+row tls_p50       ms  "scrape latency p50, 10 ports, TLS 1.3 + basic auth (wrk -t1 -c1)"
+row tls_p99       ms  "scrape latency p99, 10 ports, TLS 1.3 + basic auth (wrk -t1 -c1)"
+row tls_rps       req/s "keep-alive throughput, 10 ports, TLS 1.3 + basic auth (wrk -t2 -c8)"
+row tls_share     x   "  TLS + basic auth throughput / plain throughput"
 row rss           MiB "exporter VmRSS after the load, 10 ports"
 row hwm           MiB "exporter VmHWM (peak RSS), 10 ports"
 row cpu_per_coll  ms  "exporter CPU per collection, 10 ports (1 s interval, whole process)"
@@ -173,13 +178,17 @@ collections() {
     awk '$1 == "port_exporter_collections_total" {print $2}'
 }
 
-start_exporter() {  # start_exporter CONFIG: runs it on $web_port, waits until /-/ready
+start_exporter() {  # start_exporter CONFIG [WEB_CONFIG]: on $web_port, waits until /-/ready
+  local scheme=http ready_flags=()
+  if [ -n "${2:-}" ]; then
+    scheme=https ready_flags=(-k -u "bench:$bench_password")
+  fi
   "$exporter" --config.file="$1" --web.listen-address="127.0.0.1:$web_port" \
-    --log.level=warn 2>>"$work/exporter.log" &
+    ${2:+--web.config.file="$2"} --log.level=warn 2>>"$work/exporter.log" &
   pids+=($!)
   exporter_pid=$!
   for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$web_port/-/ready" >/dev/null && return 0
+    curl -sf "${ready_flags[@]}" "$scheme://127.0.0.1:$web_port/-/ready" >/dev/null && return 0
     sleep 0.05
   done
   echo "run.sh: exporter not ready; its log:" >&2
@@ -262,6 +271,17 @@ measure() {
   R[hwm|$n]=$(awk -v k="$(vm_kib "$exporter_pid" VmHWM)" 'BEGIN {printf "%.2f\n", k / 1024}')
   stop_pid "$exporter_pid"
 
+  log "N=$n: exporter, 10 ports, TLS 1.3 + basic auth (bcrypt cost 10, cached): latency, throughput"
+  start_exporter "$work/ten.15s.yml" "$work/web.yml"
+  local auth=(-H "Authorization: Basic $(printf 'bench:%s' "$bench_password" | base64)")
+  wrk -t1 -c1 -d3s --latency "${auth[@]}" "https://127.0.0.1:$web_port/metrics" >"$work/wrk1tls.$n" 2>&1
+  R[tls_p50|$n]=$(wrk_ms "$work/wrk1tls.$n" 50%)
+  R[tls_p99|$n]=$(wrk_ms "$work/wrk1tls.$n" 99%)
+  wrk -t2 -c8 -d5s --latency "${auth[@]}" "https://127.0.0.1:$web_port/metrics" >"$work/wrk8tls.$n" 2>&1
+  R[tls_rps|$n]=$(awk '$1 == "Requests/sec:" {printf "%.0f\n", $2}' "$work/wrk8tls.$n")
+  R[tls_share|$n]=$(awk -v t="${R[tls_rps|$n]}" -v p="${R[rps|$n]}" 'BEGIN {printf "%.2f\n", t / p}')
+  stop_pid "$exporter_pid"
+
   log "N=$n: exporter, 1 port tcp+udp: throughput"
   start_exporter "$work/once_default.yml"
   wrk -t2 -c8 -d5s --latency "http://127.0.0.1:$web_port/metrics" >"$work/wrk8_1.$n" 2>&1
@@ -279,6 +299,16 @@ measure() {
   R[ss_p2k|$n]=$(time_cmd ss -tanp "$ss_filter")
   stop_pid "$sleepers_pid"
 }
+
+# --- TLS + basic auth: a self-signed certificate and a cost-10 bcrypt hash ---------------
+bench_password=bench-secret
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+cat >"$work/web.yml" <<EOF
+tls_server_config: {cert_file: tls.crt, key_file: tls.key}
+basic_auth_users:
+  bench: $(htpasswd -nbBC 10 bench "$bench_password" | cut -d: -f2)
+EOF
 
 # --- the run ----------------------------------------------------------------------------
 log "watched port $watched (10-port configs: $watched..$((watched + 9))), web port $web_port"
@@ -392,6 +422,8 @@ check() {  # check DESCRIPTION VALUE OP LIMIT
   check "scrape p99, 10 ports, worst level (ms)" "$(max_of scrape_p99)" "<=" 2
   check "keep-alive throughput, 10 ports, worst level (req/s)" "$(min_of rps)" ">=" 10000
   check "keep-alive throughput, 1 port, worst level (req/s)" "$(min_of rps1)" ">=" 10000
+  check "scrape p99 over TLS + basic auth, worst level (ms)" "$(max_of tls_p99)" "<=" 2
+  check "TLS + basic auth keep-alive throughput / plain, worst level" "$(min_of tls_share)" ">=" 0.5
   check "RSS (VmHWM), worst level (MiB)" "$(max_of hwm)" "<=" 10
   check "background CPU at 15s, N=$last, derived (% of a core)" "${R[bg15|$last]}" "<=" 0.1
   check "background CPU at 15s, N=$last, measured over ${bg_window}s (% of a core)" "${R[bg15_window|$last]}" "<=" 0.1
@@ -411,3 +443,7 @@ check() {  # check DESCRIPTION VALUE OP LIMIT
   echo
   echo "written: $csv, $md, $out/benchmarks.png"
 } | tee "$out/summary.txt"
+
+# The destroy-notification reader's cost (issue 11): its own script, also runnable alone.
+log "destroy notifications: exporter CPU while unrelated ports close sockets"
+"$repo/bench/close_events.sh" "$build"

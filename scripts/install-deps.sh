@@ -9,6 +9,14 @@ build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-
        clang libbpf-dev libelf-dev zlib1g-dev bpftool
        googletest libgtest-dev libgmock-dev libseccomp-dev git ca-certificates)
 test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format python3)
+# dpkg-dev: `apt-get source civetweb` (scripts/build-civetweb.sh builds it with IPv6 and the
+# OpenSSL 3 API); libssl-dev, zlib1g-dev (gzip), libcrypt-dev (bcrypt) are linked in.
+build=(g++ make cmake pkg-config prometheus-cpp-dev libyaml-cpp-dev libssl-dev zlib1g-dev
+       libcrypt-dev dpkg-dev googletest libgtest-dev libgmock-dev libseccomp-dev git
+       ca-certificates)
+# openssl: test certificates; apache2-utils: htpasswd makes the bcrypt hashes.
+test=("${build[@]}" iproute2 prometheus procps curl openssl apache2-utils clang-tidy
+      clang-format)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)
 
@@ -25,11 +33,14 @@ for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo=sudo
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Built once from Debian's source package, then reused from the cache (image: none needed).
+[ "$profile" = image ] || "$(dirname "$0")/build-civetweb.sh" >/dev/null

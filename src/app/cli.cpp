@@ -12,13 +12,6 @@ namespace {
 
 using Setter = std::function<Result<bool>(Options&, const std::string&)>;
 
-Setter text(std::string Options::*field) {
-  return [field](Options& o, const std::string& v) -> Result<bool> {
-    o.*field = v;
-    return true;
-  };
-}
-
 Setter path_flag(std::string Options::*field, const char* name) {
   return [field, name](Options& o, const std::string& v) -> Result<bool> {
     if (v.empty()) return Error{std::string("--") + name + " must not be empty"};
@@ -30,7 +23,11 @@ Setter path_flag(std::string Options::*field, const char* name) {
 const std::map<std::string, Setter>& value_flags() {
   static const std::map<std::string, Setter> flags = {
       {"config.file", path_flag(&Options::config_file, "config.file")},
-      {"web.listen-address", text(&Options::listen_address)},
+      {"web.listen-address",
+       [](Options& o, const std::string& v) -> Result<bool> {
+         o.listen_addresses.push_back(v);
+         return true;
+       }},
       {"web.telemetry-path",
        [](Options& o, const std::string& v) -> Result<bool> {
          if (v.empty() || v[0] != '/' || v == "/" || v == "/-/healthy" || v == "/-/ready") {
@@ -42,10 +39,7 @@ const std::map<std::string, Setter>& value_flags() {
          o.telemetry_path = v;
          return true;
        }},
-      {"web.config.file",
-       [](Options&, const std::string&) -> Result<bool> {
-         return Error{"--web.config.file (TLS and basic auth) is not supported yet"};
-       }},
+      {"web.config.file", path_flag(&Options::web_config_file, "web.config.file")},
       {"path.procfs", path_flag(&Options::procfs, "path.procfs")},
       {"log.level",
        [](Options& o, const std::string& v) -> Result<bool> {
@@ -105,6 +99,7 @@ Result<Options> parse_args(const std::vector<std::string>& args) {
     }
     if (auto set = v->second(options, value); !set) return Error{set.error()};
   }
+  if (options.listen_addresses.empty()) options.listen_addresses.push_back(":12908");
   if (options.check_config && options.once) {
     return Error{"--check-config and --once cannot be used together"};
   }
@@ -119,11 +114,16 @@ std::string usage(const std::string& program) {
       << "  --config.file=PATH            YAML config (default: built-in, port 2908 "
          "tcp+udp, expect absent)\n"
       << "  --web.listen-address=[HOST]:PORT\n"
-      << "                                address to serve metrics on (default :12908)\n"
+      << "                                address to serve metrics on (default :12908);\n"
+      << "                                repeatable; :PORT is IPv4 and IPv6, [::1]:PORT IPv6\n"
+      << "  --web.config.file=PATH        TLS, client certificates, basic auth and headers\n"
+      << "                                (exporter-toolkit web-config format); re-read on "
+         "SIGHUP\n"
       << "  --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)\n"
       << "  --path.procfs=PATH            procfs mount point (default /proc)\n"
       << "  --once                        collect once, print the metrics to stdout, exit\n"
-      << "  --check-config                validate --config.file and exit 0 (valid) or 2\n"
+      << "  --check-config                validate --config.file and --web.config.file and\n"
+      << "                                exit 0 (valid) or 2\n"
       << "  --log.level=LEVEL             debug, info, warn or error (default info)\n"
       << "  --log.format=FORMAT           logfmt or json (default logfmt)\n"
       << "  --version                     print the version and exit\n"

@@ -10,8 +10,9 @@
 namespace port_exporter {
 
 struct Options {
-  std::string config_file;  // empty: the built-in default config
-  std::string listen_address = ":12908";
+  std::string config_file;                    // empty: the built-in default config
+  std::vector<std::string> listen_addresses;  // empty: the default ":12908"
+  std::string web_config_file;                // empty: plain HTTP, no authentication
   std::string telemetry_path = "/metrics";
   std::string procfs = "/proc";
   bool once = false;

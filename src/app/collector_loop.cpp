@@ -46,6 +46,10 @@ bool CollectorLoop::collect_once() {
     log::warn("collection failed",
               {{"source", std::string(source_->name())}, {"err", collected.error().message}});
   }
+  // A copy of the close counters as they are now: the reader thread keeps counting.
+  state_.closes = close_events_ != nullptr ? build_close_report(config_, close_events_->counters(),
+                                                                close_events_->subscriptions())
+                                           : build_close_report(config_, {}, {{"host", 0}});
   stats.last_duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   read_probe();
@@ -137,6 +141,7 @@ void CollectorLoop::reload() {
   }
   config_ = std::move(config).value();
   watch_probe_ports();
+  if (close_events_ != nullptr) close_events_->set_watch(watch_set(config_));
   state_.stats.config_reload_successful = true;
   state_.stats.config_reload_success_timestamp_seconds = unix_now();
   log::info("config reloaded", {{"ports", std::to_string(config_.ports.size())},

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "app/close_event_reader.h"
 #include "base/result.h"
 #include "config/config.h"
 #include "exposition/metrics.h"
@@ -45,6 +46,10 @@ class CollectorLoop {
   // What the last collect_once() published: read it on the thread that collects.
   const ExporterState& state() const { return state_; }
 
+  // The destroy-notification reader whose counters each collection copies, and which gets
+  // the watched ports on reload. Optional (none with --once); set before start().
+  void set_close_events(CloseEventReader* reader) { close_events_ = reader; }
+
   void start();           // collects now, then every interval, on its own thread
   void request_reload();  // thread-safe, async-signal-unsafe: call from the signal thread
   void stop();            // thread-safe; returns once the thread has exited
@@ -64,6 +69,7 @@ class CollectorLoop {
   std::unique_ptr<ClosedAttemptsProbe> probe_;  // null: not loaded
   ProbeLoader probe_loader_;                    // run once by run(), then cleared
   Exposition& out_;
+  CloseEventReader* close_events_ = nullptr;
   ExporterState state_;  // the last good snapshot and verdicts, with the current stats
   std::atomic<bool> ready_{false};
 

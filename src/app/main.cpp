@@ -11,19 +11,24 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "app/cli.h"
+#include "app/close_event_reader.h"
 #include "app/collector_loop.h"
 #include "app/serving_process.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "config/config.h"
 #include "exposition/frame.h"
+#include "exposition/gzip.h"
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
 #include "kernel/closed_attempts_probe.h"
+#include "kernel/destroy_subscription.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
@@ -40,18 +45,29 @@ pe::Result<pe::Config> load(const pe::Options& options) {
 }
 
 int check_config(const pe::Options& options) {
-  if (options.config_file.empty()) {
-    std::cerr << "port_exporter: --check-config needs --config.file\n";
+  if (options.config_file.empty() && options.web_config_file.empty()) {
+    std::cerr << "port_exporter: --check-config needs --config.file or --web.config.file\n";
     return kExitConfigError;
   }
-  auto config = pe::load_config(options.config_file);
-  if (!config) {
-    std::cerr << config.error() << "\n";
-    return kExitConfigError;
+  int status = 0;
+  if (!options.config_file.empty()) {
+    if (auto config = pe::load_config(options.config_file); !config) {
+      std::cerr << config.error() << "\n";
+      status = kExitConfigError;
+    } else {
+      std::cout << options.config_file << ": valid, " << config->ports.size()
+                << (config->ports.size() == 1 ? " port" : " ports") << " watched\n";
+    }
   }
-  std::cout << options.config_file << ": valid, " << config->ports.size()
-            << (config->ports.size() == 1 ? " port" : " ports") << " watched\n";
-  return 0;
+  if (!options.web_config_file.empty()) {
+    if (auto web = pe::check_web_config(options.web_config_file); !web) {
+      std::cerr << web.error() << "\n";
+      status = kExitConfigError;
+    } else {
+      std::cout << options.web_config_file << ": valid web config\n";
+    }
+  }
+  return status;
 }
 
 // Exits 0 like the contract says, also when the collection failed: the failure is logged
@@ -70,13 +86,19 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
     return 1;
   }
   pe::LatestFrame latest;
-  const pe::WebServer::Settings settings{
-      options.listen_address, options.telemetry_path, [&latest] { return latest.ready(); },
-      [&latest] {
-        const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
-        return *latest.text() +
-               (process ? pe::serialize(pe::render_process_metrics(*process)) : std::string());
-      }};
+  pe::WebServer::Settings settings;
+  settings.listen_addresses = options.listen_addresses;
+  settings.telemetry_path = options.telemetry_path;
+  settings.web_config_file = options.web_config_file;
+  settings.ready = [&latest] { return latest.ready(); };
+  // The text as the collector serialized it, deflated once per frame; process_* now.
+  settings.metrics = [&latest](bool gzip) {
+    const pe::Result<pe::ProcessStats> stats = pe::read_process_stats();
+    const std::string process =
+        stats ? pe::serialize(pe::render_process_metrics(*stats)) : std::string();
+    if (gzip) return pe::gzip_with_tail(*latest.gzip(), process);
+    return *latest.text() + process;
+  };
   auto web = pe::WebServer::start(settings);
   if (!web) {
     pe::log::error("cannot start the web server", {{"err", web.error()}});
@@ -88,13 +110,49 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
     pe::log::error("not serving", {{"err", error->message}});
     return 1;
   }
-  pe::log::info("listening", {{"address", options.listen_address},
+  std::string addresses;
+  for (const auto& a : options.listen_addresses) addresses += (addresses.empty() ? "" : ",") + a;
+  pe::log::info("listening", {{"address", addresses},
+                              {"tls", (*web)->tls() ? "true" : "false"},
                               {"port", bound},
                               {"telemetry_path", options.telemetry_path},
                               {"uid", std::to_string(getuid())},
                               {"version", pe::kVersion}});
   return pe::receive_frames(
-      fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); }, [] {});
+      fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); },
+      [&web] {
+        pe::WebServer& server = **web;
+        if (auto reloaded = server.reload_web_config(); !reloaded) {
+          pe::log::error("web config reload failed; keeping the running one",
+                         {{"err", reloaded.error()}});
+        } else if (!server.settings().web_config_file.empty()) {
+          pe::log::info("web config reloaded", {{"file", server.settings().web_config_file}});
+        }
+      });
+}
+
+// The host namespace's destroy-notification subscription and its reader thread. Without it
+// (the subscription failed) the exporter still runs: the close counters stay at 0 and
+// port_exporter_event_subscriptions says 0. PORT_EXPORTER_EVENTS_KERNEL_FILTER=off (for
+// the benchmark) leaves the port filtering to user space.
+std::unique_ptr<pe::CloseEventReader> start_close_events(const pe::Config& config) {
+  std::vector<std::unique_ptr<pe::DestroySubscription>> subscriptions;
+  auto host = pe::DestroySubscription::open("host");
+  if (host) {
+    subscriptions.push_back(std::move(host).value());
+  } else {
+    pe::log::warn("no destroy notifications; closes are not counted", {{"err", host.error()}});
+  }
+  pe::CloseEventReader::Options options;
+  const char* filter = std::getenv("PORT_EXPORTER_EVENTS_KERNEL_FILTER");
+  options.kernel_filter = filter == nullptr || std::string_view(filter) != "off";
+  auto reader = pe::CloseEventReader::start(std::move(subscriptions), pe::watch_set(config),
+                                            std::move(options));
+  if (!reader) {
+    pe::log::warn("no close event reader; closes are not counted", {{"err", reader.error()}});
+    return nullptr;
+  }
+  return std::move(reader).value();
 }
 
 // Whether the serving process has ended, and how: nullopt while it runs.
@@ -189,9 +247,17 @@ int run(int argc, char** argv) {
   }
 
   if (!options.once) {  // a bad address is a flag error (exit 2), found before any work
-    if (auto listen = pe::civetweb_listening_port(options.listen_address); !listen) {
-      std::cerr << "port_exporter: " << listen.error() << "\n";
-      return kExitConfigError;
+    for (const std::string& address : options.listen_addresses) {
+      if (auto listen = pe::civetweb_listening_port(address); !listen) {
+        std::cerr << "port_exporter: " << listen.error() << "\n";
+        return kExitConfigError;
+      }
+    }
+    if (!options.web_config_file.empty()) {
+      if (auto web = pe::check_web_config(options.web_config_file); !web) {
+        std::cerr << web.error() << "\n";
+        return kExitConfigError;
+      }
     }
   }
 
@@ -233,10 +299,13 @@ int run(int argc, char** argv) {
     pe::send_frame(fd, {ready, text});  // a failure shows as SIGCHLD
   });
   pe::send_frame(serving->fd, {false, *exposition.text()});  // zeros until the first collection
+  // Before the loop: the loop reads its counters until it stops.
+  const std::unique_ptr<pe::CloseEventReader> close_events = start_close_events(*config);
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
       pe::OwnerResolver(options.procfs), exposition);
   loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
+  loop.set_close_events(close_events.get());
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
                                {"serving_pid", std::to_string(serving->pid)}});
   loop.start();

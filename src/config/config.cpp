@@ -2,18 +2,13 @@
 // duplicate keys are seen, and collects every problem with its line:column.
 #include "config/config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdio>
 #include <map>
 #include <optional>
-#include <system_error>
 #include <utility>
 
 #include "base/utf8.h"
@@ -293,37 +288,6 @@ Config parse_documents(const std::vector<YAML::Node>& documents, Diagnostics& di
   return parse_root(root, diag);
 }
 
-// A regular file of at most kMaxConfigBytes: a FIFO would block the reload, /dev/zero
-// would never end.
-Result<std::string> read_file(const std::string& path) {
-  const auto failure = [&path](int error) {
-    return Error{path + ": cannot read: " + std::generic_category().message(error)};
-  };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return failure(errno);
-  struct stat status {};
-  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
-    const int error = errno;
-    ::close(fd);
-    if (S_ISDIR(status.st_mode)) return failure(EISDIR);
-    return S_ISREG(status.st_mode) ? failure(error) : Error{path + ": not a regular file"};
-  }
-  std::string text;
-  std::array<char, 4096> buffer{};
-  ssize_t n = 0;
-  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && text.size() <= kMaxConfigBytes) {
-    text.append(buffer.data(), static_cast<std::size_t>(n));
-  }
-  const int error = n < 0 ? errno : 0;
-  ::close(fd);
-  if (error != 0) return failure(error);
-  if (text.size() > kMaxConfigBytes) {
-    return Error{path + ": larger than " + std::to_string(kMaxConfigBytes / 1024) +
-                 " KiB; not a port_exporter config"};
-  }
-  return text;
-}
-
 // YAML must be Unicode, and every string becomes a label value that Prometheus checks.
 void check_utf8(std::string_view text, Diagnostics& diag) {
   const std::size_t bad = first_invalid_utf8(text);
@@ -386,7 +350,7 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source_name)
 }
 
 Result<Config> load_config(const std::string& path) {
-  Result<std::string> text = read_file(path);
+  Result<std::string> text = yaml::read_small_file(path, kMaxConfigBytes);
   if (!text) return Error{text.error()};
   return parse_config(*text, path);
 }

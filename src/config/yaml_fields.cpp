@@ -1,6 +1,13 @@
 #include "config/yaml_fields.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <system_error>
 #include <utility>
 
 namespace port_exporter::yaml {
@@ -90,6 +97,35 @@ const Field* find(const Fields& fields, const std::string& name) {
 
 Field element(const Field& list, std::size_t index) {
   return Field{list.value[index], list.at(), list.path + "[" + std::to_string(index) + "]"};
+}
+
+Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
+  const auto failure = [&path](int error) {
+    return Error{path + ": cannot read: " + std::generic_category().message(error)};
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return failure(errno);
+  struct stat status {};
+  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    const int error = errno;
+    ::close(fd);
+    if (S_ISDIR(status.st_mode)) return failure(EISDIR);
+    return S_ISREG(status.st_mode) ? failure(error) : Error{path + ": not a regular file"};
+  }
+  std::string text;
+  std::array<char, 4096> buffer{};
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 && text.size() <= max_bytes) {
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  const int error = n < 0 ? errno : 0;
+  ::close(fd);
+  if (error != 0) return failure(error);
+  if (text.size() > max_bytes) {
+    return Error{path + ": larger than " + std::to_string(max_bytes / 1024) +
+                 " KiB; not a port_exporter config"};
+  }
+  return text;
 }
 
 }  // namespace port_exporter::yaml

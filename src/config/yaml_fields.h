@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace port_exporter::yaml {
 
 // 1-based; {0, 0} when yaml-cpp has no position (its marks are 0-based, -1 when missing).
@@ -63,5 +65,9 @@ Fields read_map(const YAML::Node& map, const std::string& path,
                 const std::vector<std::string_view>& allowed, Diagnostics& diag);
 const Field* find(const Fields& fields, const std::string& name);
 Field element(const Field& list, std::size_t index);
+
+// A regular file of at most `max_bytes`: a FIFO would block a reload, /dev/zero would never
+// end. Errors name the path.
+Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes);
 
 }  // namespace port_exporter::yaml

@@ -39,11 +39,18 @@ Result<std::optional<ExpositionFrame>> FrameDecoder::next() {
 
 void LatestFrame::store(ExpositionFrame frame) {
   auto text = std::make_shared<const std::string>(std::move(frame.text));
+  auto gzip = std::make_shared<const DeflatedText>(deflate_text(*text));  // once per frame
   {
     std::lock_guard<std::mutex> lock(mutex_);
     text_ = std::move(text);
+    gzip_ = std::move(gzip);
   }
   ready_ = frame.ready;  // after the text: ready never announces an older exposition
+}
+
+std::shared_ptr<const DeflatedText> LatestFrame::gzip() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return gzip_;
 }
 
 std::shared_ptr<const std::string> LatestFrame::text() const {

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "exposition/gzip.h"
 
 namespace port_exporter {
 
@@ -48,10 +49,14 @@ class LatestFrame {
   void store(ExpositionFrame frame);
   bool ready() const { return ready_.load(); }
   std::shared_ptr<const std::string> text() const;
+  // The text deflated when it was stored: gzip answers append to it (exposition/gzip.h).
+  std::shared_ptr<const DeflatedText> gzip() const;
 
  private:
-  mutable std::mutex mutex_;  // guards the pointer only
+  mutable std::mutex mutex_;  // guards the pointers only
   std::shared_ptr<const std::string> text_ = std::make_shared<const std::string>();
+  std::shared_ptr<const DeflatedText> gzip_ =
+      std::make_shared<const DeflatedText>(deflate_text(""));
   std::atomic<bool> ready_{false};
 };
 

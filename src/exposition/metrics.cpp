@@ -84,6 +84,61 @@ MetricFamily listener_info(const Snapshot& s) {
   return f;
 }
 
+std::vector<MetricFamily> closes(const CloseReport& r) {
+  auto listeners = family("port_listeners_closed_total",
+                          "Listening or bound-only TCP sockets and unconnected UDP sockets on the "
+                          "port that were closed (kernel destroy notifications).",
+                          MetricType::Counter);
+  for (const ListenerClosedCount& c : r.listeners) {
+    add(listeners,
+        {{"port", port_label(c.port)},
+         {"protocol", std::string(to_string(c.protocol))},
+         {"family", std::string(to_string(c.family))}},
+        static_cast<double>(c.count));
+  }
+  auto connections =
+      family("port_connections_closed_total",
+             "Connection sockets on the port that were closed, by direction.", MetricType::Counter);
+  for (const ConnectionClosedCount& c : r.connections) {
+    add(connections,
+        {{"port", port_label(c.port)},
+         {"protocol", std::string(to_string(c.protocol))},
+         {"family", std::string(to_string(c.family))},
+         {"direction", std::string(to_string(c.direction))}},
+        static_cast<double>(c.count));
+  }
+  auto last = family("port_last_closed_listener_timestamp_seconds",
+                     "Unix time when a listener on the port last closed; absent until one did.",
+                     MetricType::Gauge);
+  auto info = family("port_last_closed_listener_info",
+                     "The last listener closed on the port, as the kernel reported it: bind "
+                     "address and network namespace; its owner is not reported (uid unknown).",
+                     MetricType::Gauge);
+  for (const LastClosedListener& l : r.last_listeners) {
+    Labels labels{{"port", port_label(l.port)}, {"protocol", std::string(to_string(l.protocol))}};
+    add(last, labels, l.listener.unix_time);
+    labels.push_back({"family", std::string(to_string(l.listener.family))});
+    labels.push_back({"address", l.listener.address});
+    labels.push_back({"uid", "unknown"});
+    labels.push_back({"netns", l.listener.netns});
+    add(info, std::move(labels), 1);
+  }
+  return {std::move(listeners), std::move(connections), std::move(last), std::move(info)};
+}
+
+std::vector<MetricFamily> event_self_metrics(const CloseReport& r) {
+  auto lost = family("port_exporter_events_lost_total",
+                     "Destroy notifications lost to a full socket buffer.", MetricType::Counter);
+  add(lost, {}, static_cast<double>(r.events_lost));
+  auto subscriptions =
+      family("port_exporter_event_subscriptions",
+             "Destroy-notification subscriptions running, by namespace mode.", MetricType::Gauge);
+  for (const auto& [mode, count] : r.subscriptions) {
+    add(subscriptions, {{"namespace_mode", mode}}, static_cast<double>(count));
+  }
+  return {std::move(lost), std::move(subscriptions)};
+}
+
 std::vector<MetricFamily> verdicts(const std::vector<PortVerdict>& all) {
   auto unexpected = family("port_unexpected_listeners",
                            "Listeners that break the port's expectation.", MetricType::Gauge);
@@ -188,12 +243,14 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   out.push_back(listeners(state.snapshot));
   out.push_back(connections(state.snapshot));
   out.push_back(listener_info(state.snapshot));
+  for (auto& f : closes(state.closes)) out.push_back(std::move(f));
   for (auto& f : verdicts(state.verdicts)) out.push_back(std::move(f));
   if (state.closed_attempts.probe_loaded) {
     out.push_back(closed_attempts(state.closed_attempts, state.verdicts));
   }
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   out.push_back(probe_loaded(state.closed_attempts));
+  for (auto& f : event_self_metrics(state.closes)) out.push_back(std::move(f));
   return out;
 }
 

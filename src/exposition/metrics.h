@@ -1,5 +1,5 @@
-// Metrics: the published state (snapshot, verdicts, collection stats) as Prometheus metric
-// families, and as exposition text serialized once per collection, so that a scrape is a
+// Metrics: the published state (snapshot, verdicts, collection stats, close counters) as Prometheus
+// metric families, and as exposition text serialized once per collection, so that a scrape is a
 // copy of ready bytes. Neither does I/O or holds a lock longer than a pointer copy.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/close_counters.h"
 #include "core/policy.h"
 #include "core/snapshot.h"
 #include "model/closed_attempts.h"
@@ -24,6 +25,7 @@ struct ExporterState {
   std::vector<PortVerdict> verdicts;
   CollectStats stats;
   ClosedAttempts closed_attempts;  // from the optional eBPF probe
+  CloseReport closes;              // the close counters as copied at the collection
 };
 
 // Pure: the metric families for a state, in a stable order.

@@ -4,30 +4,26 @@
 #include <civetweb.h>
 #include <netdb.h>
 
-#include <atomic>
 #include <cstring>
 
 #include "base/log.h"
+#include "exposition/basic_auth.h"
+#include "exposition/gzip.h"
+#include "exposition/tls_context.h"
 
 namespace port_exporter {
 
 namespace {
 
-// The live server, for the request hook. Set after the server is built, cleared before it
-// is destroyed; the hook only reads it.
-std::atomic<const WebServer*> g_server{nullptr};
+constexpr const char* kTextPlain = "text/plain; charset=utf-8";
 
-int reply(mg_connection* conn, int status, const char* content_type, const std::string& body) {
-  const char* reason = status == 200   ? "OK"
-                       : status == 405 ? "Method Not Allowed"
-                                       : "Service Unavailable";
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n\r\n",
-            status, reason, content_type, body.size());
-  const mg_request_info* request = mg_get_request_info(conn);
-  if (std::strcmp(request->request_method, "HEAD") != 0) mg_write(conn, body.data(), body.size());
-  return status;
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    default: return "Service Unavailable";
+  }
 }
 
 std::string html_escape(const std::string& text) {
@@ -55,34 +51,6 @@ std::string landing_page(const std::string& telemetry_path) {
          "<li><a href=\"/-/ready\">Readiness</a></li></ul>\n</body></html>\n";
 }
 
-// Returns non-zero when it answered the request itself.
-int handle_request(mg_connection* conn) {
-  const WebServer* server = g_server.load();
-  if (server == nullptr) return 0;
-  const mg_request_info* request = mg_get_request_info(conn);
-  const std::string uri = request->local_uri ? request->local_uri : "";
-  if (uri == "/") {
-    return reply(conn, 200, "text/html; charset=utf-8",
-                 landing_page(server->settings().telemetry_path));
-  }
-  if (uri == "/-/healthy") return reply(conn, 200, "text/plain; charset=utf-8", "Healthy\n");
-  if (uri == server->settings().telemetry_path) {
-    const bool get = std::strcmp(request->request_method, "GET") == 0;
-    if (!get && std::strcmp(request->request_method, "HEAD") != 0) {
-      return reply(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n");
-    }
-    return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-                 server->settings().metrics());
-  }
-  if (uri == "/-/ready") {
-    const bool ready = server->settings().ready && server->settings().ready();
-    return ready ? reply(conn, 200, "text/plain; charset=utf-8", "Ready\n")
-                 : reply(conn, 503, "text/plain; charset=utf-8",
-                         "Not ready: no successful collection yet\n");
-  }
-  return 0;
-}
-
 bool have_ipv6() { return mg_check_feature(MG_FEATURES_IPV6) != 0; }
 
 Result<std::string> resolve_host(const std::string& host) {
@@ -103,12 +71,79 @@ Result<std::string> resolve_host(const std::string& host) {
   return v6 ? "[" + std::string(text) + "]" : std::string(text);
 }
 
+WebServer* owner_of(const mg_context* ctx) {
+  const auto* civet = static_cast<const CivetServer*>(mg_get_user_data(ctx));
+  return civet == nullptr ? nullptr
+                          : static_cast<WebServer*>(const_cast<void*>(civet->getUserContext()));
+}
+
 }  // namespace
 
-Result<std::string> civetweb_listening_port(const std::string& listen_address) {
+// The one request handler, registered for every path: authentication first (as the
+// exporter-toolkit, it covers every endpoint), then the route.
+class SiteHandler : public CivetHandler {
+ public:
+  explicit SiteHandler(const WebServer& server)
+      : server_(server), landing_(landing_page(server.settings().telemetry_path)) {}
+
+  bool handleGet(CivetServer* /*s*/, mg_connection* conn, int* status) override {
+    *status = serve(conn, false);
+    return true;
+  }
+  bool handleHead(CivetServer* /*s*/, mg_connection* conn, int* status) override {
+    *status = serve(conn, true);
+    return true;
+  }
+
+ private:
+  int serve(mg_connection* conn, bool head) const {
+    const auto security = server_.security();
+    if (!security->auth->allows(mg_get_header(conn, "Authorization"))) {
+      return reply(conn, head, *security, 401, kTextPlain, "Unauthorized\n",
+                   "WWW-Authenticate: Basic realm=\"port_exporter\", charset=\"UTF-8\"\r\n");
+    }
+    const mg_request_info* request = mg_get_request_info(conn);
+    const std::string uri = request->local_uri != nullptr ? request->local_uri : "";
+    const WebServer::Settings& settings = server_.settings();
+    if (uri == settings.telemetry_path) {
+      const bool gzip = accepts_gzip(mg_get_header(conn, "Accept-Encoding"));
+      return reply(conn, head, *security, 200, "text/plain; version=0.0.4; charset=utf-8",
+                   settings.metrics(gzip),
+                   gzip ? "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
+                        : "Vary: Accept-Encoding\r\n");
+    }
+    if (uri == "/") return reply(conn, head, *security, 200, "text/html; charset=utf-8", landing_);
+    if (uri == "/-/healthy") return reply(conn, head, *security, 200, kTextPlain, "Healthy\n");
+    if (uri == "/-/ready") {
+      if (settings.ready && settings.ready()) {
+        return reply(conn, head, *security, 200, kTextPlain, "Ready\n");
+      }
+      return reply(conn, head, *security, 503, kTextPlain,
+                   "Not ready: no successful collection yet\n");
+    }
+    return reply(conn, head, *security, 404, kTextPlain, "Not Found\n");
+  }
+
+  // Head and body in one write: one TLS record and one segment for small answers.
+  static int reply(mg_connection* conn, bool head, const WebServer::Security& security, int status,
+                   const char* content_type, const std::string& body, const char* extra = "") {
+    std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
+                      "\r\nContent-Type: " + content_type +
+                      "\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\nCache-Control: no-store\r\n" + extra + security.header_text + "\r\n";
+    if (!head) out += body;
+    mg_write(conn, out.data(), out.size());
+    return status;
+  }
+
+  const WebServer& server_;
+  const std::string landing_;
+};
+
+Result<std::string> civetweb_listening_port(const std::string& listen_address, bool tls) {
   const auto colon = listen_address.rfind(':');
   const std::string bad = "invalid --web.listen-address \"" + listen_address +
-                          "\": want [HOST]:PORT, e.g. :12908 or 127.0.0.1:12908";
+                          "\": want [HOST]:PORT, e.g. :12908, 127.0.0.1:12908 or [::1]:12908";
   if (colon == std::string::npos) return Error{bad};
   std::string host = listen_address.substr(0, colon);
   const std::string port = listen_address.substr(colon + 1);
@@ -116,9 +151,10 @@ Result<std::string> civetweb_listening_port(const std::string& listen_address) {
       port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
     return Error{bad};
   }
+  const std::string suffix = tls ? "s" : "";
   if (host.empty()) {
     // "+port" listens on IPv4 and IPv6 where civetweb was built with IPv6.
-    return (have_ipv6() ? "+" : "") + port;
+    return (have_ipv6() ? "+" : "") + port + suffix;
   }
   if (host.front() == '[') {
     if (host.back() != ']') return Error{bad};
@@ -133,35 +169,117 @@ Result<std::string> civetweb_listening_port(const std::string& listen_address) {
                  "\": write an IPv6 address in brackets, e.g. [::1]:12908"};
   }
   auto numeric = resolve_host(host);
-  if (!numeric) return Error{"invalid --web.listen-address: " + numeric.error()};
-  return *numeric + ":" + port;
+  if (!numeric)
+    return Error{"invalid --web.listen-address \"" + listen_address + "\": " + numeric.error()};
+  return *numeric + ":" + port + suffix;
 }
 
-Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
-  auto ports = civetweb_listening_port(settings.listen_address);
-  if (!ports) return Error{ports.error()};
-  std::unique_ptr<WebServer> server(new WebServer(std::move(settings)));
-  static CivetCallbacks callbacks;
-  callbacks.begin_request = handle_request;
-  // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md). Each open connection
-  // holds a worker thread: 16 of them, and a 3 s request timeout, keep a few slow or idle
-  // clients from starving the health probes.
-  std::vector<std::string> options = {"listening_ports",    *ports, "num_threads", "16",
-                                      "enable_keep_alive",  "yes",  "tcp_nodelay", "1",
-                                      "request_timeout_ms", "3000"};
-  g_server = server.get();  // before the first request can arrive
-  try {
-    server->exposer_ = std::make_unique<prometheus::Exposer>(options, &callbacks);
-  } catch (const std::exception& e) {
-    g_server = nullptr;
-    return Error{"cannot listen on " + server->settings_.listen_address + ": " + e.what()};
+WebServer::WebServer(Settings settings)
+    : settings_(std::move(settings)), tls_switch_(std::make_unique<TlsSwitch>()) {}
+
+WebServer::~WebServer() {
+  server_.reset();  // joins civetweb's threads before the handler and state go
+}
+
+std::shared_ptr<const WebServer::Security> WebServer::security() const {
+  std::lock_guard<std::mutex> lock(security_mutex_);
+  return security_;
+}
+
+Result<bool> WebServer::apply(const WebConfig& config) {
+  if (config.tls) {
+    auto context = TlsContext::load(*config.tls, ++tls_generation_);
+    if (!context) return Error{settings_.web_config_file + ": " + context.error()};
+    tls_switch_->set(std::move(context).value());
   }
+  auto security = std::make_shared<Security>();
+  security->auth = std::make_unique<BasicAuth>(config.basic_auth_users);
+  security->headers = config.headers;
+  for (const auto& [name, value] : config.headers) {
+    security->header_text.append(name).append(": ").append(value).append("\r\n");
+  }
+  std::lock_guard<std::mutex> lock(security_mutex_);
+  security_ = std::move(security);
+  return true;
+}
+
+Result<bool> WebServer::reload_web_config() {
+  if (settings_.web_config_file.empty()) return true;
+  auto config = load_web_config(settings_.web_config_file);
+  if (!config) return Error{config.error()};
+  if (config->tls.has_value() != tls_) {
+    return Error{settings_.web_config_file + ": turning TLS " + (tls_ ? "off" : "on") +
+                 " needs a restart; keeping the running web config"};
+  }
+  return apply(*config);
+}
+
+std::vector<int> WebServer::ports() const { return server_->getListeningPorts(); }
+
+Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
+  std::unique_ptr<WebServer> server(new WebServer(std::move(settings)));
+  WebConfig config;
+  if (!server->settings_.web_config_file.empty()) {
+    auto loaded = load_web_config(server->settings_.web_config_file);
+    if (!loaded) return Error{loaded.error()};
+    config = std::move(loaded).value();
+  }
+  server->tls_ = config.tls.has_value();
+  if (auto applied = server->apply(config); !applied) return Error{applied.error()};
+
+  std::string ports;
+  for (const std::string& address : server->settings_.listen_addresses) {
+    auto port = civetweb_listening_port(address, server->tls_);
+    if (!port) return Error{port.error()};
+    ports += (ports.empty() ? "" : ",") + *port;
+  }
+  CivetCallbacks callbacks;
+  callbacks.init_ssl = [](void* ssl_ctx, void* user_data) -> int {
+    auto* civet = static_cast<CivetServer*>(user_data);
+    auto* self = static_cast<WebServer*>(const_cast<void*>(civet->getUserContext()));
+    self->tls_switch_->install(static_cast<SSL_CTX*>(ssl_ctx));
+    return 1;  // civetweb loads no certificate itself: the switch supplies it per connection
+  };
+  // civetweb reports bind errors through its log; the first one is the cause (later ones
+  // say "Failed to setup server ports").
+  callbacks.log_message = [](const mg_connection* conn, const char* message) -> int {
+    log::debug("civetweb", {{"msg", message}});
+    if (WebServer* self = owner_of(mg_get_context(conn))) {
+      std::lock_guard<std::mutex> lock(self->security_mutex_);
+      if (self->start_error_.empty()) self->start_error_ = message;
+    }
+    return 1;
+  };
+  // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md).
+  const std::vector<std::string> options = {
+      "listening_ports",    ports,
+      "num_threads",        std::to_string(server->settings_.threads),
+      "enable_keep_alive",  "yes",
+      "tcp_nodelay",        "1",
+      "request_timeout_ms", std::to_string(server->settings_.request_timeout_ms)};
+  try {
+    server->handler_ = std::make_unique<SiteHandler>(*server);
+    server->server_ = std::make_unique<CivetServer>(options, &callbacks, server.get());
+  } catch (const std::exception& e) {
+    std::string why = server->start_error_.empty() ? e.what() : server->start_error_;
+    std::string addresses;
+    for (const auto& a : server->settings_.listen_addresses) {
+      addresses += (addresses.empty() ? "" : ", ") + a;
+    }
+    return Error{"cannot listen on " + addresses + ": " + why};
+  }
+  server->server_->addHandler("/", *server->handler_);
   return server;
 }
 
-WebServer::~WebServer() {
-  g_server = nullptr;
-  exposer_.reset();
+Result<bool> check_web_config(const std::string& path) {
+  auto config = load_web_config(path);
+  if (!config) return Error{config.error()};
+  if (config->tls) {
+    auto context = TlsContext::load(*config->tls);
+    if (!context) return Error{path + ": " + context.error()};
+  }
+  return true;
 }
 
 }  // namespace port_exporter

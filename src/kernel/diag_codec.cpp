@@ -26,31 +26,6 @@ Error malformed(const std::string& what, std::size_t offset) {
   return Error{"malformed netlink reply: " + what + " at byte " + std::to_string(offset)};
 }
 
-std::optional<SocketRecord> to_record(const inet_diag_msg& msg, Protocol protocol) {
-  SocketRecord record;
-  record.protocol = protocol;
-  std::size_t address_size = 0;
-  if (msg.idiag_family == AF_INET) {
-    record.family = Family::kIpv4;
-    address_size = 4;
-  } else if (msg.idiag_family == AF_INET6) {
-    record.family = Family::kIpv6;
-    address_size = 16;
-  } else {
-    return std::nullopt;
-  }
-  const std::optional<TcpState> state = tcp_state_from(msg.idiag_state);
-  if (!state) return std::nullopt;
-  record.state = *state;
-  record.local.port = ntohs(msg.id.idiag_sport);
-  record.remote.port = ntohs(msg.id.idiag_dport);
-  std::memcpy(record.local.address.data(), msg.id.idiag_src, address_size);
-  std::memcpy(record.remote.address.data(), msg.id.idiag_dst, address_size);
-  record.inode = msg.idiag_inode;
-  record.uid = msg.idiag_uid;
-  return record;
-}
-
 // A leading `int` status, as NLMSG_DONE and NLMSG_ERROR carry.
 std::optional<int> read_status(const std::uint8_t* payload, std::size_t len) {
   int status = 0;
@@ -133,6 +108,31 @@ std::vector<std::uint8_t> build_request(std::uint16_t type, const Request& reque
 }
 
 }  // namespace
+
+std::optional<SocketRecord> to_record(const inet_diag_msg& msg, Protocol protocol) {
+  SocketRecord record;
+  record.protocol = protocol;
+  std::size_t address_size = 0;
+  if (msg.idiag_family == AF_INET) {
+    record.family = Family::kIpv4;
+    address_size = 4;
+  } else if (msg.idiag_family == AF_INET6) {
+    record.family = Family::kIpv6;
+    address_size = 16;
+  } else {
+    return std::nullopt;
+  }
+  const std::optional<TcpState> state = tcp_state_from(msg.idiag_state);
+  if (!state) return std::nullopt;
+  record.state = *state;
+  record.local.port = ntohs(msg.id.idiag_sport);
+  record.remote.port = ntohs(msg.id.idiag_dport);
+  std::memcpy(record.local.address.data(), msg.id.idiag_src, address_size);
+  std::memcpy(record.remote.address.data(), msg.id.idiag_dst, address_size);
+  record.inode = msg.idiag_inode;
+  record.uid = msg.idiag_uid;
+  return record;
+}
 
 std::vector<std::uint8_t> build_diag_request(Protocol protocol, Family family, std::uint32_t seq,
                                              const std::vector<std::uint8_t>& bytecode,

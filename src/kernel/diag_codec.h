@@ -3,6 +3,8 @@
 // the netlink channel carries the bytes, the netlink source decides what to ask.
 #pragma once
 
+#include <linux/inet_diag.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +33,12 @@ std::vector<std::uint8_t> build_diag_request(Protocol protocol, Family family, s
 // bound by memory), so this halves it. Same bytecode, same inet_diag_msg replies.
 std::vector<std::uint8_t> build_tcp_request_both_families(
     std::uint32_t seq, const std::vector<std::uint8_t>& bytecode);
+
+// One inet_diag_msg (the fixed part of every sock_diag socket message: dump replies and
+// destroy notifications alike) as a record. `protocol` comes from the caller: inet_diag_msg
+// does not carry it. Nothing for a family other than AF_INET/AF_INET6 or a state outside
+// the kernel's TCP states.
+std::optional<SocketRecord> to_record(const inet_diag_msg& msg, Protocol protocol);
 
 // What one or more received datagrams of a dump reply held.
 struct DiagBatch {

@@ -126,6 +126,42 @@ node "$here/validate-manifests.js" "$work/overlay.yaml" \
   >"$work/overlay-validation.txt" || { cat "$work/overlay-validation.txt"; false; } ||
   bad "overlay manifests fail validation"
 
+step "the web-security component (TLS + basic auth, docs/security.md)"
+mkdir -p "$work/secure"
+base_rel=$(realpath --relative-to="$work/secure" "$repo_root/deploy/kubernetes")
+cat >"$work/secure/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $base_rel
+components:
+  - $base_rel/components/web-security
+EOF
+kubectl kustomize "$work/secure" >"$work/secure.yaml"
+# shellcheck disable=SC2016  # JavaScript template strings, not shell
+node -e '
+  const yaml = require(process.argv[1] + "/node_modules/js-yaml");
+  const docs = yaml.loadAll(require("fs").readFileSync(process.argv[2], "utf8")).filter(Boolean);
+  const bad = [];
+  const ds = docs.find((d) => d.kind === "DaemonSet");
+  const pod = ds.spec.template.spec;
+  const c = pod.containers[0];
+  const volume = pod.volumes.find((v) => v.secret && v.secret.secretName === "port-exporter-web");
+  const mount = volume && c.volumeMounts.find((m) => m.name === volume.name);
+  if (!mount || !mount.readOnly) bad.push("Secret port-exporter-web not mounted read-only");
+  else if (!c.args.includes(`--web.config.file=${mount.mountPath}/web.yml`))
+    bad.push("--web.config.file does not point into the Secret mount");
+  for (const p of [c.livenessProbe, c.readinessProbe])
+    if (!p.tcpSocket || p.tcpSocket.port !== "metrics" || p.httpGet) bad.push("probe not tcpSocket");
+  const ep = docs.find((d) => d.kind === "ServiceMonitor").spec.endpoints[0];
+  if (ep.scheme !== "https") bad.push("ServiceMonitor scheme");
+  if (ep.tlsConfig.ca.secret.name !== "port-exporter-scrape") bad.push("tlsConfig CA secret");
+  if (ep.basicAuth.username.name !== "port-exporter-scrape" ||
+      ep.basicAuth.password.key !== "password") bad.push("basicAuth secret refs");
+  if (bad.length) { console.log(bad.join("\n")); process.exit(1); }
+  console.log("ok   web-security: Secret mounted, --web.config.file, TCP probes, https + basicAuth");
+' "$here" "$work/secure.yaml" || bad "web-security component"
+
 step "image tag == project version"
 version=$(sed -n 's/^project(port_exporter VERSION \([0-9.]*\).*/\1/p' "$repo_root/CMakeLists.txt")
 if grep -q "image: localhost/port_exporter:$version\$" "$repo_root/deploy/kubernetes/daemonset.yaml"; then

@@ -4,7 +4,10 @@
 # the shipped ones. Checks: an expected port with no listener fires
 # PortExpectedServiceMissing; a port expected absent is silent until a python3 listener
 # opens on it, then PortUnexpectedListener fires naming python3 and its pid, and resolves
-# when the listener closes; killing the exporter fires PortExporterDown.
+# when the listener closes, and PortShortLivedListener fires for that closed listener; a
+# second exporter with the default 15 s interval catches a 50 ms listener opened between
+# two of its collections (the destroy-notification path: its gauges never see it) and
+# PortShortLivedListener fires for it; killing the exporter fires PortExporterDown.
 # Prints the measured time-to-alert and time-to-resolve.
 set -euo pipefail
 
@@ -24,7 +27,7 @@ done
 [ -x "$exporter" ] || { echo "FAIL: PORT_EXPORTER=$exporter is not an executable" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/port_exporter-e2e.XXXXXX)
-exporter_pid="" prometheus_pid="" listener_pid=""
+exporter_pid="" prometheus_pid="" listener_pid="" exporter2_pid=""
 
 stop() {  # stop PID: SIGTERM, then SIGKILL if it is still there after 5 s
   local pid=$1 i
@@ -41,7 +44,7 @@ stop() {  # stop PID: SIGTERM, then SIGKILL if it is still there after 5 s
 cleanup() {
   local rc=$?
   if [ "$rc" -ne 0 ]; then
-    for log in exporter.log prometheus.log; do
+    for log in exporter.log exporter2.log prometheus.log; do
       [ -f "$tmp/$log" ] && { echo "--- last lines of $log" >&2; tail -n 30 "$tmp/$log" >&2; }
     done
     curl -fsS --max-time 2 "http://127.0.0.1:${prom_port:-0}/api/v1/alerts" >&2 2>/dev/null || true
@@ -49,16 +52,17 @@ cleanup() {
   fi
   stop "$listener_pid"
   stop "$exporter_pid"
+  stop "$exporter2_pid"
   stop "$prometheus_pid"
   rm -rf "$tmp"
   exit "$rc"
 }
 trap cleanup EXIT
 
-# Four distinct free loopback ports, bound at the same time so they differ.
-read -r p1 p2 exporter_port prom_port < <(python3 -c '
+# Six distinct free loopback ports, bound at the same time so they differ.
+read -r p1 p2 exporter_port prom_port p3 exporter2_port < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
@@ -112,6 +116,20 @@ EOF
 exporter_pid=$!
 poll "exporter /-/ready" url_ok "http://127.0.0.1:$exporter_port/-/ready"
 
+# The second exporter: the default interval, P3 must stay free.
+cat >"$tmp/exporter2.yml" <<EOF
+interval: 15s
+ports:
+  - port: $p3
+    protocols: [tcp]
+    expect: absent
+    description: "e2e: nothing may listen here either"
+EOF
+"$exporter" --config.file="$tmp/exporter2.yml" --web.listen-address="127.0.0.1:$exporter2_port" \
+  >"$tmp/exporter2.log" 2>&1 &
+exporter2_pid=$!
+poll "exporter 2 /-/ready" url_ok "http://127.0.0.1:$exporter2_port/-/ready"
+
 # --- Prometheus with the shipped rules, `for:` shortened --------------------------------
 sed -E "s/^( *)for: .*/\1for: $short_for/" "$rules" >"$tmp/rules.yml"
 # Only the `for:` lines may differ from the shipped file.
@@ -130,7 +148,7 @@ rule_files:
 scrape_configs:
   - job_name: port_exporter
     static_configs:
-      - targets: ["127.0.0.1:$exporter_port"]
+      - targets: ["127.0.0.1:$exporter_port", "127.0.0.1:$exporter2_port"]
 EOF
 prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
   --web.listen-address="127.0.0.1:$prom_port" --log.level=warn >"$tmp/prometheus.log" 2>&1 &
@@ -197,6 +215,43 @@ closed=$(now)
 poll "PortUnexpectedListener for port $p1 to resolve" not_firing PortUnexpectedListener port="$p1"
 time_to_resolve=$(since "$closed")
 echo "ok: PortUnexpectedListener resolved after the listener closed"
+# It closed on a port where nothing may listen: the close counter says so for 10 minutes.
+poll "PortShortLivedListener firing for port $p1" \
+  firing PortShortLivedListener port="$p1" protocol=tcp instance="127.0.0.1:$exporter_port"
+echo "ok: PortShortLivedListener fires for the closed listener on port $p1"
+
+# --- a 50 ms listener on P3, between two collections 15 s apart ---------------------------
+# Right after a collection of exporter 2 (its collection counter just moved), so that the
+# next one is ~15 s away: the gauges cannot see the listener, only the close counter can.
+collections() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$exporter2_port/metrics" |
+    awk '$1 == "port_exporter_collections_total" { print $2 }'
+}
+collected_since() { [ "$(collections)" != "$1" ]; }
+before=$(collections)
+poll "a fresh collection of exporter 2" collected_since "$before"
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+time.sleep(0.05)
+s.close()' "$p3"
+opened=$(now)
+poll "PortShortLivedListener firing for port $p3" \
+  firing PortShortLivedListener port="$p3" protocol=tcp instance="127.0.0.1:$exporter2_port"
+time_to_short_alert=$(since "$opened")
+description=$(firing PortShortLivedListener port="$p3" protocol=tcp |
+  python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["annotations"]["description"])')
+expected="A tcp listener (or a socket bound without listening) on port $p3 on 127.0.0.1:$exporter2_port was closed in the last 10 minutes, where nothing may listen (e2e: nothing may listen here either). The last one was bound to 127.0.0.1 (ipv4) in network namespace host, uid unknown, closed at $(date -u +%Y-%m-%d)"
+[ "${description#"$expected"}" != "$description" ] ||
+  { echo "FAIL: PortShortLivedListener description: '$description', want it to start with '$expected'" >&2; exit 1; }
+# The sampler never saw it: every scrape of exporter 2 said 0 listeners on P3.
+if prom query "max_over_time(port_listeners{instance=\"127.0.0.1:$exporter2_port\",port=\"$p3\"}[5m]) > 0"; then
+  echo "FAIL: exporter 2's gauges saw the 50 ms listener: the test did not test the event path" >&2
+  exit 1
+fi
+echo "ok: PortShortLivedListener fires for a 50 ms listener between two 15 s collections: $description"
 
 # --- the exporter dies -> PortExporterDown -----------------------------------------------
 exporter_may_exit=yes
@@ -210,4 +265,5 @@ echo "ok: PortExporterDown fires after the exporter stopped"
 
 echo "measured (interval 1s, scrape 1s, evaluation 1s, for: $short_for):" \
   "time-to-alert ${time_to_alert}s, time-to-resolve ${time_to_resolve}s," \
+  "50ms-listener-to-alert ${time_to_short_alert}s (interval 15s)," \
   "exporter-down-to-alert ${time_to_down}s"

@@ -224,8 +224,11 @@ TEST(ExporterIntegrationTest, HttpServerAnswersMetricsHealthAndReadiness) {
   CollectorLoop loop(
       watching({port}), [] { return Result<Config>(Error{"unused"}); }, std::move(source).value(),
       OwnerResolver("/proc"), exposition);
-  auto web = WebServer::start({"127.0.0.1:0", "/metrics", [&loop] { return loop.ready(); },
-                               [&exposition] { return *exposition.text(); }});
+  WebServer::Settings settings;
+  settings.listen_addresses = {"127.0.0.1:0"};
+  settings.ready = [&loop] { return loop.ready(); };
+  settings.metrics = [&exposition](bool) { return *exposition.text(); };
+  auto web = WebServer::start(settings);
   ASSERT_TRUE(web.ok()) << web.error();
   const int http_port = (*web)->ports().at(0);
 

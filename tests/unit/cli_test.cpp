@@ -9,7 +9,8 @@ TEST(CliTest, DefaultsFollowTheContract) {
   const auto o = parse_args({});
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->config_file, "");
-  EXPECT_EQ(o->listen_address, ":12908");
+  EXPECT_EQ(o->listen_addresses, std::vector<std::string>{":12908"});
+  EXPECT_EQ(o->web_config_file, "");
   EXPECT_EQ(o->telemetry_path, "/metrics");
   EXPECT_EQ(o->procfs, "/proc");
   EXPECT_FALSE(o->once);
@@ -23,7 +24,7 @@ TEST(CliTest, AcceptsEqualsAndSeparateValues) {
                              "json", "--once"});
   ASSERT_TRUE(o.ok()) << o.error();
   EXPECT_EQ(o->config_file, "/etc/p.yml");
-  EXPECT_EQ(o->listen_address, "127.0.0.1:0");
+  EXPECT_EQ(o->listen_addresses, std::vector<std::string>{"127.0.0.1:0"});
   EXPECT_EQ(o->procfs, "/host/proc");
   EXPECT_EQ(o->log_level, log::Level::kDebug);
   EXPECT_EQ(o->log_format, log::Format::kJson);
@@ -55,10 +56,13 @@ TEST(CliTest, RejectsTelemetryPathWithoutSlash) {
   EXPECT_TRUE(parse_args({"--web.telemetry-path=/m"}).ok());
 }
 
-TEST(CliTest, RefusesWebConfigFileUntilSupported) {
-  const auto o = parse_args({"--web.config.file=web.yml"});
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error(), "--web.config.file (TLS and basic auth) is not supported yet");
+TEST(CliTest, ListenAddressRepeatsAndReplacesTheDefault) {
+  const auto o = parse_args({"--web.listen-address=127.0.0.1:1", "--web.listen-address", "[::1]:2",
+                             "--web.config.file=web.yml"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->listen_addresses, (std::vector<std::string>{"127.0.0.1:1", "[::1]:2"}));
+  EXPECT_EQ(o->web_config_file, "web.yml");
+  EXPECT_EQ(parse_args({"--web.config.file="}).error(), "--web.config.file must not be empty");
 }
 
 TEST(CliTest, BooleanFlagsTakeNoValue) {
@@ -69,9 +73,9 @@ TEST(CliTest, BooleanFlagsTakeNoValue) {
 
 TEST(CliTest, UsageNamesEveryFlag) {
   const std::string text = usage("port_exporter");
-  for (const char* flag :
-       {"--config.file", "--web.listen-address", "--web.telemetry-path", "--path.procfs", "--once",
-        "--check-config", "--log.level", "--log.format", "--version", "--help"}) {
+  for (const char* flag : {"--config.file", "--web.listen-address", "--web.telemetry-path",
+                           "--web.config.file", "--path.procfs", "--once", "--check-config",
+                           "--log.level", "--log.format", "--version", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
 }

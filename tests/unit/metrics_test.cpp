@@ -42,6 +42,13 @@ ExporterState known_state() {
   state.stats.last_success_timestamp_seconds = 1700000000;
   state.stats.config_reload_successful = false;
   state.stats.config_reload_success_timestamp_seconds = 1600000000;
+  CloseCounters closes;
+  closes.listeners[{2908, Protocol::kTcp, Family::kIpv6}] = 4;
+  closes.connections[{2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound}] = 7;
+  closes.last_listener[{2908, Protocol::kTcp}] =
+      ClosedListener{1700000000.5, Family::kIpv6, "::1", "host"};
+  closes.events_lost = 2;
+  state.closes = build_close_report(config, closes, {{"host", 1}});
   return state;
 }
 
@@ -94,6 +101,19 @@ TEST(MetricsTest, ClosedAttemptsAreAbsentWhenTheProbeIsNotLoaded) {
   EXPECT_EQ(text.find("port_closed_attempts_total"), std::string::npos);
   EXPECT_NE(text.find("port_exporter_probe_loaded{probe=\"closed_attempts\"} 0\n"),
             std::string::npos);
+}
+
+TEST(MetricsTest, CloseCountersStartAtZeroForEveryConfiguredCombination) {
+  ExporterState state = known_state();
+  state.closes = build_close_report(Config{{}, NamespaceMode::kHost, {PortPolicy{}}}, {}, {});
+  const std::string text = expose(state);
+  EXPECT_NE(text.find("port_listeners_closed_total{port=\"0\",protocol=\"udp\",family=\"ipv6\"} 0"),
+            std::string::npos);
+  EXPECT_NE(text.find("port_connections_closed_total{port=\"0\",protocol=\"tcp\",family=\"ipv4\","
+                      "direction=\"outbound\"} 0"),
+            std::string::npos);
+  EXPECT_EQ(text.find("port_last_closed_listener_timestamp_seconds{"), std::string::npos);
+  EXPECT_NE(text.find("port_exporter_events_lost_total 0"), std::string::npos);
 }
 
 TEST(MetricsTest, EmptyStateStillExposesSelfMetrics) {

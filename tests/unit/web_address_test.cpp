@@ -39,6 +39,12 @@ TEST(WebAddressTest, BracketedIpv6NeedsCivetwebWithIpv6) {
   }
 }
 
+TEST(WebAddressTest, OurCivetwebHasIpv6AndTlsPortsEndInS) {
+  EXPECT_TRUE(kIpv6);  // scripts/build-civetweb.sh builds it with IPv6
+  EXPECT_EQ(civetweb_listening_port(":12908", true).value(), "+12908s");
+  EXPECT_EQ(civetweb_listening_port("[::1]:9000", true).value(), "[::1]:9000s");
+}
+
 TEST(WebAddressTest, RejectsMalformedAddresses) {
   for (const char* bad : {"12908", ":", ":99999", ":12a", "127.0.0.1:", "[::1:80", "::1:80",
                           "no-such-host.invalid:80"}) {
