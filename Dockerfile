@@ -29,7 +29,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # libseccomp (the serving process's system call filter).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libcrypt1 zlib1g libseccomp2 \
+      libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libcrypt1 zlib1g libseccomp2 libbpf1 \
       >/dev/null \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /build/port_exporter /usr/local/bin/port_exporter

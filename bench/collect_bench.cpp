@@ -214,8 +214,10 @@ pe::ExporterState scrape_state() {
   resolve_or_die(owners, pe::listener_inodes(config, dumped));
   pe::test::FixedSource replay(dumped);
   auto collected = pe::collect(config, replay, owners);
-  return pe::ExporterState{
-      std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}, {}};
+  pe::ExporterState state;
+  state.snapshot = std::move(collected.value().snapshot);
+  state.verdicts = std::move(collected.value().verdicts);
+  return state;
 }
 
 // The exposition text of a state: rendered (render_metrics) and serialized (prometheus-cpp.s

@@ -5,6 +5,10 @@
 set -euo pipefail
 
 profile=${1:-test}
+build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+       clang libbpf-dev libelf-dev zlib1g-dev bpftool
+       googletest libgtest-dev libgmock-dev libseccomp-dev git ca-certificates)
+test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format python3)
 # dpkg-dev: `apt-get source civetweb` (scripts/build-civetweb.sh builds it with IPv6 and the
 # OpenSSL 3 API); libssl-dev, zlib1g-dev (gzip), libcrypt-dev (bcrypt) are linked in.
 build=(g++ make cmake pkg-config prometheus-cpp-dev libyaml-cpp-dev libssl-dev zlib1g-dev

@@ -67,10 +67,34 @@ bool CollectorLoop::collect_once() {
   state_.closes = close_events_ != nullptr ? build_close_report(config_, close_events_->counters(),
                                                                 close_events_->subscriptions())
                                            : build_close_report(config_, {}, {{"host", 0}});
+  read_probe();
   // The published duration runs until the exposition text is serialized.
   out_.publish(state_, started);
   if (collected) ready_ = true;
   return collected.ok();
+}
+
+void CollectorLoop::attach_probe(std::unique_ptr<ClosedAttemptsProbe> probe) {
+  probe_ = std::move(probe);
+  state_.closed_attempts.probe_loaded = probe_ != nullptr;
+  watch_probe_ports();
+}
+
+void CollectorLoop::watch_probe_ports() {
+  if (!probe_) return;
+  if (auto watched = probe_->watch(watch_set(config_)); !watched) {
+    log::warn("closed_attempts probe: cannot update the watched ports", {{"err", watched.error()}});
+  }
+}
+
+// The counters stay in the kernel: a failed read keeps the last values published.
+void CollectorLoop::read_probe() {
+  if (!probe_) return;
+  if (auto counts = probe_->read(); counts) {
+    state_.closed_attempts.counts = std::move(counts).value();
+  } else {
+    log::warn("closed_attempts probe: cannot read its counters", {{"err", counts.error()}});
+  }
 }
 
 void CollectorLoop::start() {
@@ -95,6 +119,10 @@ void CollectorLoop::stop() {
 }
 
 void CollectorLoop::run() {
+  if (probe_loader_) {
+    attach_probe(probe_loader_());
+    probe_loader_ = nullptr;
+  }
   auto next = std::chrono::steady_clock::now();
   for (;;) {
     bool reload_now = false;
@@ -129,6 +157,7 @@ void CollectorLoop::reload() {
   }
   warn_if_most_ports_dropped(config_, *config);
   config_ = std::move(config).value();
+  watch_probe_ports();
   if (close_events_ != nullptr) close_events_->set_watch(watch_set(config_));
   state_.stats.config_reload_successful = true;
   state_.stats.config_reload_success_timestamp_seconds = unix_now();

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "exposition/metrics.h"
+#include "kernel/closed_attempts_probe.h"
 #include "kernel/owners.h"
 #include "kernel/socket_source.h"
 
@@ -34,6 +35,14 @@ class CollectorLoop {
   // last good snapshot stays published and the error counter grows).
   bool collect_once();
 
+  // Hands the loop a loaded probe: it watches the config's ports from now on (and after each
+  // reload) and its counters are read at every collection. Call before start().
+  void attach_probe(std::unique_ptr<ClosedAttemptsProbe> probe);
+  // Or: run `load` on the loop's thread before its first collection (loading takes ~250 ms:
+  // a signal that arrives meanwhile is answered at once), then attach what it returns.
+  using ProbeLoader = std::function<std::unique_ptr<ClosedAttemptsProbe>()>;
+  void load_probe_on_start(ProbeLoader load) { probe_loader_ = std::move(load); }
+
   // What the last collect_once() published: read it on the thread that collects.
   const ExporterState& state() const { return state_; }
 
@@ -50,11 +59,15 @@ class CollectorLoop {
  private:
   void run();
   void reload();
+  void watch_probe_ports();
+  void read_probe();
 
   Config config_;
   ConfigLoader reload_config_;
   std::unique_ptr<SocketSource> source_;
   OwnerResolver owners_;
+  std::unique_ptr<ClosedAttemptsProbe> probe_;  // null: not loaded
+  ProbeLoader probe_loader_;                    // run once by run(), then cleared
   Exposition& out_;
   CloseEventReader* close_events_ = nullptr;
   ExporterState state_;  // the last good snapshot and verdicts, with the current stats

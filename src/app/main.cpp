@@ -27,6 +27,7 @@
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
+#include "kernel/closed_attempts_probe.h"
 #include "kernel/destroy_subscription.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
@@ -213,6 +214,19 @@ int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int st
   return status;
 }
 
+// The optional eBPF probe: its absence (no capability, no BTF, old kernel) is logged once and
+// the exporter runs without port_closed_attempts_total.
+std::unique_ptr<pe::ClosedAttemptsProbe> load_probe() {
+  auto probe = pe::ClosedAttemptsProbe::load();
+  if (!probe) {
+    pe::log::warn("closed_attempts probe not loaded; port_closed_attempts_total is not exported",
+                  {{"reason", probe.error()}});
+    return nullptr;
+  }
+  pe::log::info("closed_attempts probe loaded");
+  return std::move(probe).value();
+}
+
 int run(int argc, char** argv) {
   auto parsed = pe::parse_args(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) {
@@ -258,6 +272,7 @@ int run(int argc, char** argv) {
     pe::CollectorLoop loop(
         config.value(), [&options] { return load(options); },
         pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), exposition);
+    loop.attach_probe(load_probe());
     // What a scrape gets: the text serialized at the last collection, then process_* now.
     const std::function<std::string()> metrics = [&exposition] {
       const pe::Result<pe::ProcessStats> process = pe::read_process_stats();
@@ -295,6 +310,7 @@ int run(int argc, char** argv) {
   pe::CollectorLoop loop(
       config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
       pe::OwnerResolver(options.procfs), exposition);
+  loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
   loop.set_close_events(close_events.get());
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
                                {"serving_pid", std::to_string(serving->pid)}});

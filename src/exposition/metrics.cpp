@@ -206,6 +206,38 @@ std::vector<MetricFamily> self_metrics(const CollectStats& stats) {
   return out;
 }
 
+// Attempts of every configured (port, protocol), per family, summed over the namespaces the
+// probe saw; 0 until the first packet. Counters of ports no longer configured are not shown.
+MetricFamily closed_attempts(const ClosedAttempts& attempts,
+                             const std::vector<PortVerdict>& configured) {
+  auto f = family("port_closed_attempts_total",
+                  "Packets to the port that found no socket (TCP SYNs answered by a RST, UDP "
+                  "datagrams by ICMP port unreachable): scanning or clients of a missing service.",
+                  MetricType::Counter);
+  for (const PortVerdict& v : configured) {
+    for (Family fam : {Family::kIpv4, Family::kIpv6}) {
+      std::uint64_t sum = 0;
+      for (const AttemptCount& c : attempts.counts) {
+        if (c.port == v.port && c.protocol == v.protocol && c.family == fam) sum += c.count;
+      }
+      add(f,
+          {{"port", port_label(v.port)},
+           {"protocol", std::string(to_string(v.protocol))},
+           {"family", std::string(to_string(fam))}},
+          static_cast<double>(sum));
+    }
+  }
+  return f;
+}
+
+MetricFamily probe_loaded(const ClosedAttempts& attempts) {
+  auto f = family("port_exporter_probe_loaded",
+                  "1 when the eBPF probe is loaded and attached; the log says why not.",
+                  MetricType::Gauge);
+  add(f, {{"probe", "closed_attempts"}}, attempts.probe_loaded ? 1 : 0);
+  return f;
+}
+
 }  // namespace
 
 std::vector<MetricFamily> render_metrics(const ExporterState& state) {
@@ -215,7 +247,11 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   out.push_back(listener_info(state.snapshot));
   for (auto& f : closes(state.closes)) out.push_back(std::move(f));
   for (auto& f : verdicts(state.verdicts)) out.push_back(std::move(f));
+  if (state.closed_attempts.probe_loaded) {
+    out.push_back(closed_attempts(state.closed_attempts, state.verdicts));
+  }
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
+  out.push_back(probe_loaded(state.closed_attempts));
   for (auto& f : event_self_metrics(state.closes)) out.push_back(std::move(f));
   return out;
 }

@@ -15,6 +15,7 @@
 #include "core/close_counters.h"
 #include "core/policy.h"
 #include "core/snapshot.h"
+#include "model/closed_attempts.h"
 #include "model/collect_stats.h"
 
 namespace port_exporter {
@@ -24,7 +25,8 @@ struct ExporterState {
   Snapshot snapshot;
   std::vector<PortVerdict> verdicts;
   CollectStats stats;
-  CloseReport closes;  // the close counters as copied at the collection
+  ClosedAttempts closed_attempts;  // from the optional eBPF probe
+  CloseReport closes;              // the close counters as copied at the collection
 };
 
 // Pure: the metric families for a state, in a stable order.

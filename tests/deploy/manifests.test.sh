@@ -59,6 +59,28 @@ step "PrometheusRule: generated from the rules file, passes promtool"
 "$repo_root/scripts/gen-prometheusrule.sh" --check || bad "prometheusrule.yaml is stale"
 promtool check rules "$work/base/prometheusrule-groups.yml" || bad "promtool check rules"
 
+step "the closed-attempts component adds CAP_BPF and CAP_PERFMON, nothing else"
+mkdir -p "$work/probe"
+cat >"$work/probe/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $(realpath --relative-to="$work/probe" "$repo_root/deploy/kubernetes")
+components:
+  - $(realpath --relative-to="$work/probe" "$repo_root/deploy/kubernetes/components/closed-attempts")
+EOF
+kubectl kustomize "$work/probe" >"$work/probe.yaml"
+added_caps() {  # added_caps FILE: the container's capabilities.add, sorted, one line
+  awk '/ add:$/ { f = 1; next } f && /^ *- / { print $2; next } { f = 0 }' "$1" |
+    sort | tr '\n' ' '
+}
+want=$( (added_caps "$work/rendered.yaml" | tr ' ' '\n'; echo BPF; echo PERFMON) |
+  grep -v '^$' | sort | tr '\n' ' ')
+caps=$(added_caps "$work/probe.yaml")
+[ "$caps" = "$want" ] || bad "component capabilities: '$caps', want '$want'"
+diff <(grep -v -e '- BPF' -e '- PERFMON' "$work/probe.yaml") "$work/rendered.yaml" >/dev/null ||
+  bad "the component changes more than the capabilities"
+
 step "the kube-prometheus-stack overlay of docs/deploy.md"
 mkdir -p "$work/overlay"
 base_rel=$(realpath --relative-to="$work/overlay" "$repo_root/deploy/kubernetes")  # no absolute paths

@@ -190,7 +190,9 @@ TEST(ExporterIntegrationTest, AProcessNameThatIsNotUtf8StillGivesAValidExpositio
   ASSERT_EQ(snapshot.listener_info.size(), 1u);
   EXPECT_EQ(snapshot.listener_info[0].pid, child);
   EXPECT_EQ(snapshot.listener_info[0].process, "ev\xEF\xBF\xBD\"il");
-  EXPECT_TRUE(is_valid_utf8(serialize(render_metrics(ExporterState{snapshot, {}, {}, {}}))));
+  ExporterState state;
+  state.snapshot = snapshot;
+  EXPECT_TRUE(is_valid_utf8(serialize(render_metrics(state))));
 }
 
 TEST(ExporterIntegrationTest, CountsFollowAClosedListenerAtTheNextCollection) {

@@ -72,6 +72,38 @@ TEST(MetricsTest, ExpositionOfAKnownSnapshotMatchesTheRecordedText) {
   EXPECT_EQ(text, test::read_fixture_text("exposition/known_snapshot.prom"));
 }
 
+// With the probe loaded: every configured (port, protocol) per family, summed over the
+// namespaces the kernel saw, 0 where nothing came; counters of unconfigured ports are hidden.
+TEST(MetricsTest, ClosedAttemptsAreSummedOverNamespacesAndZeroForConfiguredPorts) {
+  ExporterState state = known_state();
+  state.closed_attempts.probe_loaded = true;
+  state.closed_attempts.counts = {
+      {4026531840U, 2908, Protocol::kTcp, Family::kIpv4, 20},
+      {4026532999U, 2908, Protocol::kTcp, Family::kIpv4, 3},
+      {4026531840U, 2908, Protocol::kTcp, Family::kIpv6, 7},
+      {4026531840U, 2908, Protocol::kUdp, Family::kIpv4, 9},  // udp/2908 is not configured
+      {4026531840U, 4000, Protocol::kTcp, Family::kIpv4, 5},  // a port removed by a reload
+  };
+  const std::string text = expose(state);
+  const std::string expected =
+      "# TYPE port_closed_attempts_total counter\n"
+      "port_closed_attempts_total{port=\"2908\",protocol=\"tcp\",family=\"ipv4\"} 23\n"
+      "port_closed_attempts_total{port=\"2908\",protocol=\"tcp\",family=\"ipv6\"} 7\n"
+      "port_closed_attempts_total{port=\"22\",protocol=\"udp\",family=\"ipv4\"} 0\n"
+      "port_closed_attempts_total{port=\"22\",protocol=\"udp\",family=\"ipv6\"} 0\n"
+      "# HELP port_exporter_build_info";
+  EXPECT_NE(text.find(expected), std::string::npos) << text;
+  EXPECT_NE(text.find("port_exporter_probe_loaded{probe=\"closed_attempts\"} 1\n"),
+            std::string::npos);
+}
+
+TEST(MetricsTest, ClosedAttemptsAreAbsentWhenTheProbeIsNotLoaded) {
+  const std::string text = expose(known_state());
+  EXPECT_EQ(text.find("port_closed_attempts_total"), std::string::npos);
+  EXPECT_NE(text.find("port_exporter_probe_loaded{probe=\"closed_attempts\"} 0\n"),
+            std::string::npos);
+}
+
 TEST(MetricsTest, CloseCountersStartAtZeroForEveryConfiguredCombination) {
   ExporterState state = known_state();
   state.closes = build_close_report(Config{{}, NamespaceMode::kHost, {PortPolicy{}}}, {}, {});
