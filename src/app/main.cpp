@@ -23,6 +23,7 @@
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
+#include "kernel/capabilities.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
@@ -51,6 +52,23 @@ int check_config(const pe::Options& options) {
   std::cout << options.config_file << ": valid, " << config->ports.size()
             << (config->ports.size() == 1 ? " port" : " ports") << " watched\n";
   return 0;
+}
+
+// Without these, other users' listeners show pid="unknown" and fail every owner list: say
+// so once at start, next to port_exporter_unattributed_listeners.
+void warn_if_owner_lookup_is_blind() {
+  const auto effective = pe::effective_capabilities();
+  if (!effective) {
+    pe::log::warn("cannot read the capabilities", {{"err", effective.error()}});
+    return;
+  }
+  const auto missing = pe::missing_capabilities(
+      *effective, {pe::Capability::kDacReadSearch, pe::Capability::kSysPtrace});
+  if (missing.empty()) return;
+  pe::log::warn(
+      "owner lookup is blind to other users' processes: their listeners get pid=\"unknown\", "
+      "count in port_exporter_unattributed_listeners and fail every allow-list",
+      {{"missing_capabilities", pe::join(missing)}});
 }
 
 // Exits 0 like the contract says, also when the collection failed: the failure is logged
@@ -166,6 +184,7 @@ int run(int argc, char** argv) {
   if (options.show_version) return std::cout << pe::version_text(), 0;
   if (options.check_config) return check_config(options);
   pe::log::configure(options.log_level, options.log_format);
+  warn_if_owner_lookup_is_blind();
 
   auto config = load(options);
   if (!config) {

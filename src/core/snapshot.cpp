@@ -79,10 +79,13 @@ void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& 
 // One identity per process holding the socket (as `ss -p` lists them), or one "unknown".
 std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord& record,
                                             const OwnerMap& owners) {
-  const ListenerInfo base{slot.port,     slot.protocol,
-                          record.family, format_address(record.family, record.local.address),
-                          record.uid,    0,
-                          kUnknown};
+  ListenerInfo base;
+  base.port = slot.port;
+  base.protocol = slot.protocol;
+  base.family = record.family;
+  base.address = format_address(record.family, record.local.address);
+  base.uid = record.uid;
+  base.process = kUnknown;
   const auto found = owners.find(record.inode);
   if (found == owners.end() || found->second.empty()) return {base};
   std::vector<ListenerInfo> infos;
@@ -90,14 +93,10 @@ std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord
     ListenerInfo info = base;
     info.pid = owner.pid;
     info.process = owner.process;
+    info.exe = owner.exe;
     infos.push_back(std::move(info));
   }
   return infos;
-}
-
-bool info_less(const ListenerInfo& a, const ListenerInfo& b) {
-  return std::tie(a.port, a.protocol, a.family, a.address, a.uid, a.pid, a.process) <
-         std::tie(b.port, b.protocol, b.family, b.address, b.uid, b.pid, b.process);
 }
 
 }  // namespace
@@ -128,7 +127,7 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
         snapshot.listener_info.push_back(std::move(info));
       }
       const auto found = owners.find(record.inode);
-      snapshot.listening.push_back({slot->port, slot->protocol,
+      snapshot.listening.push_back({slot->port, slot->protocol, record.uid,
                                     found == owners.end() ? std::vector<Owner>{} : found->second});
       continue;
     }
@@ -139,7 +138,7 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
       count_connection(snapshot, *slot, record, Direction::kOutbound);
     }
   }
-  std::sort(snapshot.listener_info.begin(), snapshot.listener_info.end(), info_less);
+  std::sort(snapshot.listener_info.begin(), snapshot.listener_info.end());
   snapshot.listener_info.erase(
       std::unique(snapshot.listener_info.begin(), snapshot.listener_info.end()),
       snapshot.listener_info.end());

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "config/config.h"
@@ -43,11 +44,22 @@ struct ListenerInfo {
   std::uint32_t uid = 0;
   int pid = 0;          // 0: unknown
   std::string process;  // "unknown" when the owner was not found
+  std::string exe{};    // empty when unknown
+  std::string netns{"host"};
+  // Empty where not applicable (a process outside any container or pod).
+  std::string container_id{};
+  std::string k8s_namespace_name{};
+  std::string k8s_pod_name{};
+  std::string k8s_container_name{};
 
-  friend bool operator==(const ListenerInfo& a, const ListenerInfo& b) {
-    return a.port == b.port && a.protocol == b.protocol && a.family == b.family &&
-           a.address == b.address && a.uid == b.uid && a.pid == b.pid && a.process == b.process;
+  auto key() const {
+    return std::tie(port, protocol, family, address, uid, pid, process, exe, netns, container_id,
+                    k8s_namespace_name, k8s_pod_name, k8s_container_name);
   }
+  friend bool operator==(const ListenerInfo& a, const ListenerInfo& b) {
+    return a.key() == b.key();
+  }
+  friend bool operator<(const ListenerInfo& a, const ListenerInfo& b) { return a.key() < b.key(); }
 };
 
 // One listening socket on a configured (port, protocol), with every process holding it
@@ -55,6 +67,7 @@ struct ListenerInfo {
 struct ListeningSocket {
   std::uint16_t port = 0;
   Protocol protocol = Protocol::kTcp;
+  std::uint32_t uid = 0;  // the socket's uid (sock_diag and /proc/net report it)
   std::vector<Owner> owners;
 };
 

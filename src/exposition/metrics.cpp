@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -78,8 +79,32 @@ MetricFamily listener_info(const Snapshot& s) {
          {"address", l.address},
          {"uid", std::to_string(l.uid)},
          {"pid", l.pid == 0 ? std::string("unknown") : std::to_string(l.pid)},
-         {"process", l.process}},
+         {"process", l.process},
+         {"exe", l.exe},
+         {"netns", l.netns},
+         {"container_id", l.container_id},
+         {"k8s_namespace_name", l.k8s_namespace_name},
+         {"k8s_pod_name", l.k8s_pod_name},
+         {"k8s_container_name", l.k8s_container_name}},
         1);
+  }
+  return f;
+}
+
+// Per configured port and protocol (the verdicts' order): listening sockets without a
+// known owner.
+MetricFamily unattributed(const std::vector<PortVerdict>& ports, const Snapshot& s) {
+  auto f = family("port_exporter_unattributed_listeners",
+                  "Listeners whose owner could not be read (missing capability, a socket in "
+                  "flight).",
+                  MetricType::Gauge);
+  for (const PortVerdict& v : ports) {
+    const auto count =
+        std::count_if(s.listening.begin(), s.listening.end(), [&v](const ListeningSocket& l) {
+          return l.port == v.port && l.protocol == v.protocol && l.owners.empty();
+        });
+    add(f, {{"port", port_label(v.port)}, {"protocol", std::string(to_string(v.protocol))}},
+        static_cast<double>(count));
   }
   return f;
 }
@@ -157,6 +182,7 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   out.push_back(connections(state.snapshot));
   out.push_back(listener_info(state.snapshot));
   for (auto& f : verdicts(state.verdicts)) out.push_back(std::move(f));
+  out.push_back(unattributed(state.verdicts, state.snapshot));
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   return out;
 }

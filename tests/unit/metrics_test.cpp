@@ -34,7 +34,7 @@ ExporterState known_state() {
       config,
       {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 5, 1000),
        connection(Protocol::kTcp, Family::kIpv6, TcpState::kEstablished, 2908, 41000)},
-      {{5, {{4321, "nc"}}}});
+      {{5, {{4321, "nc", "/usr/bin/nc.openbsd"}}}});
   state.verdicts = evaluate_policies(config, state.snapshot);
   state.stats.collections = 3;
   state.stats.errors = {1, 0, 2};
