@@ -47,6 +47,8 @@ const std::map<std::string, Setter>& value_flags() {
          return Error{"--web.config.file (TLS and basic auth) is not supported yet"};
        }},
       {"path.procfs", path_flag(&Options::procfs, "path.procfs")},
+      {"path.netns", path_flag(&Options::netns, "path.netns")},
+      {"path.podlogs", path_flag(&Options::podlogs, "path.podlogs")},
       {"log.level",
        [](Options& o, const std::string& v) -> Result<bool> {
          auto level = log::parse_level(v);
@@ -122,6 +124,10 @@ std::string usage(const std::string& program) {
       << "                                address to serve metrics on (default :12908)\n"
       << "  --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)\n"
       << "  --path.procfs=PATH            procfs mount point (default /proc)\n"
+      << "  --path.netns=PATH             named network namespaces, swept with namespaces: all\n"
+      << "                                (default /run/netns)\n"
+      << "  --path.podlogs=PATH           the kubelet's pods/ and containers/ log folders:\n"
+      << "                                pod, namespace and container names (default /var/log)\n"
       << "  --once                        collect once, print the metrics to stdout, exit\n"
       << "  --check-config                validate --config.file and exit 0 (valid) or 2\n"
       << "  --log.level=LEVEL             debug, info, warn or error (default info)\n"
