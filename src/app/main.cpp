@@ -24,6 +24,7 @@
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
 #include "kernel/capabilities.h"
+#include "kernel/namespace_sweep.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
@@ -238,7 +239,9 @@ int run(int argc, char** argv) {
   });
   pe::send_frame(serving->fd, {false, *exposition.text()});  // zeros until the first collection
   pe::CollectorLoop loop(
-      config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
+      config.value(), [&options] { return load(options); },
+      std::make_unique<pe::NamespaceSweep>(pe::open_socket_source(options.procfs), options.procfs,
+                                           options.netns),
       pe::OwnerResolver(options.procfs), exposition);
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
                                {"serving_pid", std::to_string(serving->pid)}});

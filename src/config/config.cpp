@@ -430,11 +430,16 @@ Config default_config() {
 WatchSet watch_set(const Config& config) {
   WatchSet set;
   for (const PortPolicy& policy : config.ports) {
+    const bool everywhere = namespace_scope(config, policy) == NamespaceMode::kAll;
     for (const Protocol p : policy.protocols) {
       (p == Protocol::kTcp ? set.tcp : set.udp).push_back(policy.port);
+      if (everywhere) {
+        (p == Protocol::kTcp ? set.tcp_everywhere : set.udp_everywhere).push_back(policy.port);
+      }
     }
   }
-  for (std::vector<std::uint16_t>* ports : {&set.tcp, &set.udp}) {
+  for (std::vector<std::uint16_t>* ports :
+       {&set.tcp, &set.udp, &set.tcp_everywhere, &set.udp_everywhere}) {
     std::sort(ports->begin(), ports->end());
     ports->erase(std::unique(ports->begin(), ports->end()), ports->end());
   }

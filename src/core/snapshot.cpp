@@ -18,6 +18,7 @@ struct Slot {
   Protocol protocol;
   std::size_t first_listener;    // index into Snapshot::listeners (ipv4, then ipv6)
   std::size_t first_connection;  // index into Snapshot::connections
+  bool everywhere;               // namespaces: all; else records of other namespaces are not its
 };
 
 std::size_t family_index(Family f) { return f == Family::kIpv4 ? 0 : 1; }
@@ -38,8 +39,9 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   std::vector<Slot> slots;
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
-      slots.push_back(
-          {policy.port, protocol, snapshot.listeners.size(), snapshot.connections.size()});
+      slots.push_back({policy.port, protocol, snapshot.listeners.size(),
+                       snapshot.connections.size(),
+                       namespace_scope(config, policy) == NamespaceMode::kAll});
       for (Family family : kFamilies) {
         snapshot.listeners.push_back({policy.port, protocol, family, 0});
       }
@@ -58,10 +60,12 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   return slots;
 }
 
-Slot* find_slot(std::vector<Slot>& slots, std::uint16_t port, Protocol protocol) {
+Slot* find_slot(std::vector<Slot>& slots, const SocketRecord& record, std::uint16_t port) {
+  const Protocol protocol = record.protocol;
   const auto it =
       std::lower_bound(slots.begin(), slots.end(), std::make_pair(port, protocol), slot_before);
   if (it == slots.end() || it->port != port || it->protocol != protocol) return nullptr;
+  if (record.netns != 0 && !it->everywhere) return nullptr;  // outside the port's scope
   return &*it;
 }
 
@@ -99,6 +103,12 @@ std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord
   return infos;
 }
 
+std::string netns_label(std::uint64_t netns, const NamespaceLabels& labels) {
+  if (netns == 0) return "host";
+  const auto found = labels.find(netns);
+  return found != labels.end() ? found->second : "netns:" + std::to_string(netns);
+}
+
 }  // namespace
 
 std::string_view to_string(Direction d) {
@@ -115,15 +125,16 @@ const std::vector<TcpState>& connection_states(Protocol p) {
 }
 
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
-                        const OwnerMap& owners) {
+                        const OwnerMap& owners, const NamespaceLabels& netns_labels) {
   Snapshot snapshot;
   std::vector<Slot> slots = lay_out(config, snapshot);
   for (const SocketRecord& record : records) {
     if (is_listener(record)) {
-      Slot* slot = find_slot(slots, record.local.port, record.protocol);
+      Slot* slot = find_slot(slots, record, record.local.port);
       if (slot == nullptr) continue;
       snapshot.listeners[slot->first_listener + family_index(record.family)].count++;
       for (ListenerInfo& info : describe_listener(*slot, record, owners)) {
+        info.netns = netns_label(record.netns, netns_labels);
         snapshot.listener_info.push_back(std::move(info));
       }
       const auto found = owners.find(record.inode);
@@ -131,10 +142,10 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
                                     found == owners.end() ? std::vector<Owner>{} : found->second});
       continue;
     }
-    if (Slot* slot = find_slot(slots, record.local.port, record.protocol)) {
+    if (Slot* slot = find_slot(slots, record, record.local.port)) {
       count_connection(snapshot, *slot, record, Direction::kInbound);
     }
-    if (Slot* slot = find_slot(slots, record.remote.port, record.protocol)) {
+    if (Slot* slot = find_slot(slots, record, record.remote.port)) {
       count_connection(snapshot, *slot, record, Direction::kOutbound);
     }
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -84,8 +85,12 @@ const std::vector<TcpState>& connection_states(Protocol p);
 
 // Pure: counts the records the way `ss` does. Records on unwatched ports are ignored, so a
 // source may over-report.
+// `netns_labels` names the namespaces of records with a netns inode (the others are
+// "netns:<inode>"; inode 0 is "host"). A record of another namespace counts only for ports
+// whose scope is `namespaces: all`.
+using NamespaceLabels = std::unordered_map<std::uint64_t, std::string>;
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
-                        const OwnerMap& owners);
+                        const OwnerMap& owners, const NamespaceLabels& netns_labels = {});
 
 // The inodes of listeners on watched ports: what the owner lookup needs to resolve.
 std::vector<std::uint64_t> listener_inodes(const Config& config,

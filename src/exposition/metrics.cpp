@@ -109,6 +109,18 @@ MetricFamily unattributed(const std::vector<PortVerdict>& ports, const Snapshot&
   return f;
 }
 
+MetricFamily namespaces(const SweptNamespaces& swept) {
+  auto f = family("port_exporter_namespaces",
+                  "Network namespaces other than the host's swept at the last collection, by "
+                  "how: netlink (a socket created inside with setns), procfs (/proc/<pid>/net), "
+                  "none (unreadable).",
+                  MetricType::Gauge);
+  add(f, {{"mode", "netlink"}}, static_cast<double>(swept.via_netlink));
+  add(f, {{"mode", "procfs"}}, static_cast<double>(swept.via_procfs));
+  add(f, {{"mode", "none"}}, static_cast<double>(swept.unreadable));
+  return f;
+}
+
 std::vector<MetricFamily> verdicts(const std::vector<PortVerdict>& all) {
   auto unexpected = family("port_unexpected_listeners",
                            "Listeners that break the port's expectation.", MetricType::Gauge);
@@ -183,6 +195,7 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   out.push_back(listener_info(state.snapshot));
   for (auto& f : verdicts(state.verdicts)) out.push_back(std::move(f));
   out.push_back(unattributed(state.verdicts, state.snapshot));
+  out.push_back(namespaces(state.namespaces));
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   return out;
 }

@@ -22,6 +22,7 @@ struct ExporterState {
   Snapshot snapshot;
   std::vector<PortVerdict> verdicts;
   CollectStats stats;
+  SweptNamespaces namespaces{};
 };
 
 // Pure: the metric families for a state, in a stable order.

@@ -16,33 +16,39 @@ std::string errno_text(int error) { return std::generic_category().message(error
 
 }  // namespace
 
-Result<int> open_socket_in_netns(const std::string& netns_path, int domain, int type,
-                                 int protocol) {
+Result<int> open_in_netns(const std::string& netns_path, const std::function<Result<int>()>& open) {
   const int ns_fd = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (ns_fd < 0) return Error{"open " + netns_path + ": " + errno_text(errno)};
-  // The thread's namespace dies with it: nothing else ever runs in the entered namespace,
-  // and no exception can leave the thread (only syscalls run in it).
-  int socket_fd = -1;
-  int error = 0;
-  const char* step = "setns";
+  // The thread's namespace dies with it: nothing else ever runs in the entered namespace.
+  // Exceptions stay on the thread: `open` returns a Result.
+  Result<int> opened = Error{"not run"};
   try {
     std::thread enter([&] {
       if (::setns(ns_fd, CLONE_NEWNET) != 0) {
-        error = errno;
+        opened = Error{"setns " + netns_path + ": " + errno_text(errno)};
         return;
       }
-      step = "socket";
-      socket_fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
-      if (socket_fd < 0) error = errno;
+      try {
+        opened = open();
+      } catch (const std::exception& e) {
+        opened = Error{"in " + netns_path + ": " + e.what()};
+      }
     });
     enter.join();
   } catch (const std::system_error& e) {  // no thread could be started
-    ::close(ns_fd);
-    return Error{"thread for " + netns_path + ": " + e.what()};
+    opened = Error{"thread for " + netns_path + ": " + e.what()};
   }
   ::close(ns_fd);
-  if (socket_fd < 0) return Error{std::string(step) + " " + netns_path + ": " + errno_text(error)};
-  return socket_fd;
+  return opened;
+}
+
+Result<int> open_socket_in_netns(const std::string& netns_path, int domain, int type,
+                                 int protocol) {
+  return open_in_netns(netns_path, [&]() -> Result<int> {
+    const int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return Error{"socket in " + netns_path + ": " + errno_text(errno)};
+    return fd;
+  });
 }
 
 }  // namespace port_exporter
