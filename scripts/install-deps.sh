@@ -7,7 +7,7 @@ set -euo pipefail
 profile=${1:-test}
 build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
        googletest libgtest-dev libgmock-dev libseccomp-dev git ca-certificates)
-test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format)
+test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format python3)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)
 
