@@ -5,18 +5,16 @@
 set -euo pipefail
 
 profile=${1:-test}
-build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
-       clang libbpf-dev libelf-dev zlib1g-dev bpftool
-       googletest libgtest-dev libgmock-dev libseccomp-dev git ca-certificates)
-test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format python3)
 # dpkg-dev: `apt-get source civetweb` (scripts/build-civetweb.sh builds it with IPv6 and the
 # OpenSSL 3 API); libssl-dev, zlib1g-dev (gzip), libcrypt-dev (bcrypt) are linked in.
+# clang, libbpf-dev, libelf-dev, bpftool: the optional eBPF probe (compiled at build time).
 build=(g++ make cmake pkg-config prometheus-cpp-dev libyaml-cpp-dev libssl-dev zlib1g-dev
-       libcrypt-dev dpkg-dev googletest libgtest-dev libgmock-dev libseccomp-dev git
-       ca-certificates)
-# openssl: test certificates; apache2-utils: htpasswd makes the bcrypt hashes.
+       libcrypt-dev dpkg-dev clang libbpf-dev libelf-dev bpftool googletest libgtest-dev
+       libgmock-dev libseccomp-dev git ca-certificates)
+# openssl: test certificates; apache2-utils: htpasswd makes the bcrypt hashes; python3:
+# namespace, probe and e2e test helpers.
 test=("${build[@]}" iproute2 prometheus procps curl openssl apache2-utils clang-tidy
-      clang-format time)
+      clang-format time python3)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
 fuzz=("${test[@]}" clang libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)

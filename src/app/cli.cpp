@@ -41,6 +41,8 @@ const std::map<std::string, Setter>& value_flags() {
        }},
       {"web.config.file", path_flag(&Options::web_config_file, "web.config.file")},
       {"path.procfs", path_flag(&Options::procfs, "path.procfs")},
+      {"path.netns", path_flag(&Options::netns, "path.netns")},
+      {"path.podlogs", path_flag(&Options::podlogs, "path.podlogs")},
       {"log.level",
        [](Options& o, const std::string& v) -> Result<bool> {
          auto level = log::parse_level(v);
@@ -121,6 +123,10 @@ std::string usage(const std::string& program) {
          "SIGHUP\n"
       << "  --web.telemetry-path=PATH     path of the metrics endpoint (default /metrics)\n"
       << "  --path.procfs=PATH            procfs mount point (default /proc)\n"
+      << "  --path.netns=PATH             named network namespaces, swept with namespaces: all\n"
+      << "                                (default /run/netns)\n"
+      << "  --path.podlogs=PATH           the kubelet's pods/ and containers/ log folders:\n"
+      << "                                pod, namespace and container names (default /var/log)\n"
       << "  --once                        collect once, print the metrics to stdout, exit\n"
       << "  --check-config                validate --config.file and --web.config.file and\n"
       << "                                exit 0 (valid) or 2\n"

@@ -15,6 +15,8 @@ struct Options {
   std::string web_config_file;                // empty: plain HTTP, no authentication
   std::string telemetry_path = "/metrics";
   std::string procfs = "/proc";
+  std::string netns = "/run/netns";  // named network namespaces (ip netns)
+  std::string podlogs = "/var/log";  // the kubelet's pods/ and containers/ log folders
   bool once = false;
   bool check_config = false;
   bool show_version = false;

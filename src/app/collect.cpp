@@ -11,7 +11,9 @@ Result<Collection, CollectFailure> collect(const Config& config, SocketSource& s
   Collection out;
   Result<OwnerMap> found = owners.resolve(listener_inodes(config, *records));
   if (!found) out.degraded.push_back({ErrorSource::kOwner, found.error()});
-  out.snapshot = build_snapshot(config, *records, found ? *found : OwnerMap{});
+  out.namespaces = sockets.swept_namespaces();
+  out.snapshot =
+      build_snapshot(config, *records, found ? *found : OwnerMap{}, out.namespaces.labels);
   out.verdicts = evaluate_policies(config, out.snapshot);
   return out;
 }

@@ -25,6 +25,7 @@ struct CollectFailure {
 struct Collection {
   Snapshot snapshot;
   std::vector<PortVerdict> verdicts;
+  SweptNamespaces namespaces;  // with namespaces: all, what the sweep found
   // Failures that left the collection usable: a failed owner lookup labels every listener
   // "unknown" (and so, on allow-listed ports, unexpected) but the counts are exact.
   std::vector<CollectFailure> degraded;

@@ -57,6 +57,7 @@ bool CollectorLoop::collect_once() {
     }
     state_.snapshot = std::move(collected.value().snapshot);
     state_.verdicts = std::move(collected.value().verdicts);
+    state_.namespaces = std::move(collected.value().namespaces);
     stats.last_success_timestamp_seconds = unix_now();
   } else {  // the last good counts stay published; the stats say it failed
     stats.count_error(collected.error().source);

@@ -27,8 +27,10 @@
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
+#include "kernel/capabilities.h"
 #include "kernel/closed_attempts_probe.h"
 #include "kernel/destroy_subscription.h"
+#include "kernel/namespace_sweep.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
 #include "kernel/source_factory.h"
@@ -68,6 +70,23 @@ int check_config(const pe::Options& options) {
     }
   }
   return status;
+}
+
+// Without these, other users' listeners show pid="unknown" and fail every owner list: say
+// so once at start, next to port_exporter_unattributed_listeners.
+void warn_if_owner_lookup_is_blind() {
+  const auto effective = pe::effective_capabilities();
+  if (!effective) {
+    pe::log::warn("cannot read the capabilities", {{"err", effective.error()}});
+    return;
+  }
+  const auto missing = pe::missing_capabilities(
+      *effective, {pe::Capability::kDacReadSearch, pe::Capability::kSysPtrace});
+  if (missing.empty()) return;
+  pe::log::warn(
+      "owner lookup is blind to other users' processes: their listeners get pid=\"unknown\", "
+      "count in port_exporter_unattributed_listeners and fail every allow-list",
+      {{"missing_capabilities", pe::join(missing)}});
 }
 
 // Exits 0 like the contract says, also when the collection failed: the failure is logged
@@ -238,6 +257,7 @@ int run(int argc, char** argv) {
   if (options.show_version) return std::cout << pe::version_text(), 0;
   if (options.check_config) return check_config(options);
   pe::log::configure(options.log_level, options.log_format);
+  warn_if_owner_lookup_is_blind();
 
   auto config = load(options);
   if (!config) {
@@ -308,7 +328,9 @@ int run(int argc, char** argv) {
   // Before the loop: the loop reads its counters until it stops.
   const std::unique_ptr<pe::CloseEventReader> close_events = start_close_events(*config);
   pe::CollectorLoop loop(
-      config.value(), [&options] { return load(options); }, pe::open_socket_source(options.procfs),
+      config.value(), [&options] { return load(options); },
+      std::make_unique<pe::NamespaceSweep>(pe::open_socket_source(options.procfs), options.procfs,
+                                           options.netns),
       pe::OwnerResolver(options.procfs), exposition);
   loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
   loop.set_close_events(close_events.get());

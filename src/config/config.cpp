@@ -11,6 +11,7 @@
 #include <optional>
 #include <utility>
 
+#include "base/parse_number.h"
 #include "base/utf8.h"
 #include "config/yaml_fields.h"
 #include "config/yaml_guard.h"
@@ -38,7 +39,9 @@ constexpr std::size_t kMaxListEntries = 1000;
 // A label value on every port_policy_info series: 1000 ports x 2 protocols x 1 KiB is
 // 2 MB of exposition at most.
 constexpr std::size_t kMaxDescriptionBytes = 1024;
-constexpr std::size_t kMaxProcessName = 15;  // the kernel's comm: TASK_COMM_LEN - 1 bytes
+constexpr std::size_t kMaxProcessName = 15;    // the kernel's comm: TASK_COMM_LEN - 1 bytes
+constexpr std::size_t kMaxPath = 4095;         // PATH_MAX - 1: readlink never returns more
+constexpr std::uint32_t kMaxUid = 4294967294;  // (uid_t)-1 is "no uid" to the kernel
 constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
 constexpr std::string_view kPortRange = "1..65535";
@@ -182,6 +185,56 @@ std::string parse_description(const Field& f, Diagnostics& diag) {
   return text;
 }
 
+// Absolute paths as readlink(/proc/<pid>/exe) shows them: a relative path could never
+// match, and a typo here would silently allow nothing.
+std::vector<std::string> parse_executables(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of absolute paths", diag)) return {};
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const Field item = element(f, i);
+    if (!check_type(item, YAML::NodeType::Scalar, "an absolute path", diag)) continue;
+    const std::string& path = item.value.Scalar();
+    if (path.empty() || path.front() != '/') {
+      diag.add(item.at(), item.path,
+               quote(path) + " is not an absolute path; /proc/<pid>/exe is always one");
+    } else if (path.size() > kMaxPath) {
+      diag.add(item.at(), item.path,
+               "path is " + std::to_string(path.size()) + " bytes long; at most " +
+                   std::to_string(kMaxPath));
+    } else {
+      paths.push_back(path);
+    }
+  }
+  return paths;
+}
+
+std::optional<std::uint32_t> parse_uid(const Field& item, Diagnostics& diag) {
+  const std::string what = "a uid 0.." + std::to_string(kMaxUid);
+  if (!check_type(item, YAML::NodeType::Scalar, what, diag)) return std::nullopt;
+  const std::string& text = item.value.Scalar();
+  if (item.value.Tag() == "!") {
+    diag.add(item.at(), item.path, "expected " + what + ", got the string " + quote(text));
+    return std::nullopt;
+  }
+  const std::optional<std::uint64_t> uid = parse_number<std::uint64_t>(text);
+  if (!uid || *uid > kMaxUid) {
+    diag.add(item.at(), item.path, quote(text) + " is not " + what + " (a number, not a name)");
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(*uid);
+}
+
+std::vector<std::uint32_t> parse_uids(const Field& f, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of uids such as [0, 101]", diag)) return {};
+  std::vector<std::uint32_t> uids;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    if (const std::optional<std::uint32_t> uid = parse_uid(element(f, i), diag)) {
+      uids.push_back(*uid);
+    }
+  }
+  return uids;
+}
+
 // One entry of `ports`, with what the cross-entry duplicate check needs.
 struct PortEntry {
   PortPolicy policy;
@@ -190,20 +243,39 @@ struct PortEntry {
   std::string path;
 };
 
-void check_allowed_processes(const Field& f, const PortPolicy& policy, Diagnostics& diag) {
-  if (policy.expect == Expect::kPresent || policy.allowed_processes.empty()) return;
+// Owner lists only apply to expect: present; elsewhere they would be silently ignored.
+void check_owner_list(const Field& f, bool list_empty, const PortPolicy& policy,
+                      Diagnostics& diag) {
+  if (policy.expect == Expect::kPresent || list_empty) return;
   diag.add(f.key, f.path,
            "only applies with expect: present (this entry has expect: " +
                std::string(to_string(policy.expect)) + "), so it would be silently ignored");
+}
+
+void parse_owner_lists(const Fields& fields, bool expect_valid, PortPolicy& policy,
+                       Diagnostics& diag) {
+  if (const Field* f = find(fields, "allowed_processes")) {
+    policy.allowed_processes = parse_processes(*f, diag);
+    if (expect_valid) check_owner_list(*f, policy.allowed_processes.empty(), policy, diag);
+  }
+  if (const Field* f = find(fields, "allowed_executables")) {
+    policy.allowed_executables = parse_executables(*f, diag);
+    if (expect_valid) check_owner_list(*f, policy.allowed_executables.empty(), policy, diag);
+  }
+  if (const Field* f = find(fields, "allowed_uids")) {
+    policy.allowed_uids = parse_uids(*f, diag);
+    if (expect_valid) check_owner_list(*f, policy.allowed_uids.empty(), policy, diag);
+  }
 }
 
 PortEntry parse_port_entry(const Field& entry, Diagnostics& diag) {
   PortEntry out;
   out.path = entry.path;
   if (!check_type(entry, YAML::NodeType::Map, "a map with at least 'port'", diag)) return out;
-  const Fields fields =
-      read_map(entry.value, entry.path,
-               {"port", "protocols", "expect", "description", "allowed_processes"}, diag);
+  const Fields fields = read_map(entry.value, entry.path,
+                                 {"port", "protocols", "expect", "description", "namespaces",
+                                  "allowed_processes", "allowed_executables", "allowed_uids"},
+                                 diag);
   if (const Field* f = find(fields, "port")) {
     const std::optional<std::uint16_t> port = parse_port(*f, diag);
     out.port_valid = port.has_value();
@@ -222,10 +294,10 @@ PortEntry parse_port_entry(const Field& entry, Diagnostics& diag) {
   if (const Field* f = find(fields, "description")) {
     out.policy.description = parse_description(*f, diag);
   }
-  if (const Field* f = find(fields, "allowed_processes")) {
-    out.policy.allowed_processes = parse_processes(*f, diag);
-    if (expect_valid) check_allowed_processes(*f, out.policy, diag);
+  if (const Field* f = find(fields, "namespaces")) {
+    out.policy.namespaces = parse_enum(*f, kNamespaceNames, diag);
   }
+  parse_owner_lists(fields, expect_valid, out.policy, diag);
   return out;
 }
 
@@ -270,11 +342,7 @@ void parse_interval(const Field& f, Config& config, Diagnostics& diag) {
 
 void parse_namespaces(const Field& f, Config& config, Diagnostics& diag) {
   const std::optional<NamespaceMode> mode = parse_enum(f, kNamespaceNames, diag);
-  if (mode == NamespaceMode::kAll) {
-    diag.add(f.at(), f.path, "all is not supported yet; use host");
-  } else if (mode) {
-    config.namespaces = *mode;
-  }
+  if (mode) config.namespaces = *mode;
 }
 
 Config parse_root(const YAML::Node& root, Diagnostics& diag) {
@@ -325,6 +393,10 @@ std::string_view to_string(Expect e) { return name_of(e, kExpectNames); }
 
 std::string_view to_string(NamespaceMode m) { return name_of(m, kNamespaceNames); }
 
+NamespaceMode namespace_scope(const Config& config, const PortPolicy& policy) {
+  return policy.namespaces.value_or(config.namespaces);
+}
+
 Config default_config() {
   PortPolicy mao;
   mao.port = 2908;
@@ -339,11 +411,16 @@ Config default_config() {
 WatchSet watch_set(const Config& config) {
   WatchSet set;
   for (const PortPolicy& policy : config.ports) {
+    const bool everywhere = namespace_scope(config, policy) == NamespaceMode::kAll;
     for (const Protocol p : policy.protocols) {
       (p == Protocol::kTcp ? set.tcp : set.udp).push_back(policy.port);
+      if (everywhere) {
+        (p == Protocol::kTcp ? set.tcp_everywhere : set.udp_everywhere).push_back(policy.port);
+      }
     }
   }
-  for (std::vector<std::uint16_t>* ports : {&set.tcp, &set.udp}) {
+  for (std::vector<std::uint16_t>* ports :
+       {&set.tcp, &set.udp, &set.tcp_everywhere, &set.udp_everywhere}) {
     std::sort(ports->begin(), ports->end());
     ports->erase(std::unique(ports->begin(), ports->end()), ports->end());
   }
@@ -372,7 +449,7 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source_name)
 }
 
 Result<Config> load_config(const std::string& path) {
-  Result<std::string> text = yaml::read_small_file(path, kMaxConfigBytes);
+  Result<std::string> text = yaml::read_small_file(path, kMaxConfigBytes, /*settle=*/true);
   if (!text) return Error{text.error()};
   return parse_config(*text, path);
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,10 +27,16 @@ struct PortPolicy {
   Expect expect = Expect::kAbsent;
   std::string description;
   std::vector<std::string> allowed_processes;  // empty: any process may listen
+  // The owner lists below are read only with expect: present, like allowed_processes.
+  std::vector<std::string> allowed_executables;  // absolute /proc/<pid>/exe paths
+  std::vector<std::uint32_t> allowed_uids;
+  std::optional<NamespaceMode> namespaces;  // unset: the global value
 
   friend bool operator==(const PortPolicy& a, const PortPolicy& b) {
     return a.port == b.port && a.protocols == b.protocols && a.expect == b.expect &&
-           a.description == b.description && a.allowed_processes == b.allowed_processes;
+           a.description == b.description && a.allowed_processes == b.allowed_processes &&
+           a.allowed_executables == b.allowed_executables && a.allowed_uids == b.allowed_uids &&
+           a.namespaces == b.namespaces;
   }
   friend bool operator!=(const PortPolicy& a, const PortPolicy& b) { return !(a == b); }
 };
@@ -44,6 +51,9 @@ struct Config {
   }
   friend bool operator!=(const Config& a, const Config& b) { return !(a == b); }
 };
+
+// The namespaces a port is watched in: its own `namespaces`, else the global one.
+NamespaceMode namespace_scope(const Config& config, const PortPolicy& policy);
 
 // Port 2908 tcp+udp, expect absent: what runs without --config.file.
 Config default_config();

@@ -171,13 +171,13 @@ std::chrono::nanoseconds age_of_last_write(const struct stat& status) {
 // Two checks: the file must not change while it is read, and a file written less than
 // kSettle ago is looked at again once it is kSettle old (a writer in the middle of its
 // writes changes it meanwhile). Both retried; at most kReadAttempts x kSettle of waiting.
-Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes) {
+Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes, bool settle) {
   for (int attempt = 1; attempt <= kReadAttempts; ++attempt) {
     Result<FileText> read = read_once(path, max_bytes);
     if (!read) return Error{read.error()};
     if (read->stable) {
       const std::chrono::nanoseconds age = age_of_last_write(read->status);
-      if (age >= kSettle) return std::move(read).value().text;
+      if (!settle || age >= kSettle) return std::move(read).value().text;
       std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(kSettle - age, kSettle));
       struct stat now {};
       if (::stat(path.c_str(), &now) == 0 && same_file_state(read->status, now)) {

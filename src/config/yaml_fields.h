@@ -68,6 +68,11 @@ Field element(const Field& list, std::size_t index);
 
 // A regular file of at most `max_bytes`: a FIFO would block a reload, /dev/zero would never
 // end. Errors name the path.
-Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes);
+// With `settle`, a file last written less than 100 ms ago is also looked at again once it
+// is 100 ms old (a writer between two of its writes changes it meanwhile): the main config.
+// Without it (the web config, re-read in the serving process; see the web branch notes),
+// only the change-while-read check applies.
+Result<std::string> read_small_file(const std::string& path, std::size_t max_bytes,
+                                    bool settle = false);
 
 }  // namespace port_exporter::yaml

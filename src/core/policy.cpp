@@ -6,32 +6,40 @@ namespace port_exporter {
 
 namespace {
 
-// A socket shared by several processes is allowed when any of them is: socket activation
-// hands systemd's socket to the service, prefork servers share one among workers.
-bool allowed(const PortPolicy& policy, const std::vector<std::string>& owners) {
-  if (policy.allowed_processes.empty()) return true;
-  return std::any_of(owners.begin(), owners.end(), [&](const std::string& process) {
-    return std::find(policy.allowed_processes.begin(), policy.allowed_processes.end(), process) !=
-           policy.allowed_processes.end();
-  });
+template <typename T>
+bool listed(const std::vector<T>& list, const T& value) {
+  return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
 }
 
 }  // namespace
 
+// A socket shared by several processes is allowed when any of them is: socket activation
+// hands systemd's socket to the service, prefork servers share one among workers.
+bool listener_allowed(const PortPolicy& policy, const ListeningSocket& listener) {
+  if (policy.allowed_processes.empty() && policy.allowed_executables.empty() &&
+      policy.allowed_uids.empty()) {
+    return true;
+  }
+  if (!listed(policy.allowed_uids, listener.uid)) return false;
+  return std::any_of(listener.owners.begin(), listener.owners.end(), [&](const Owner& o) {
+    return listed(policy.allowed_processes, o.process) && listed(policy.allowed_executables, o.exe);
+  });
+}
+
 PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
-                            const std::vector<std::vector<std::string>>& listener_owners) {
+                            const std::vector<ListeningSocket>& listeners) {
   PortVerdict verdict;
   verdict.port = policy.port;
   verdict.protocol = protocol;
   verdict.expect = policy.expect;
   verdict.description = policy.description;
   switch (policy.expect) {
-    case Expect::kAbsent: verdict.unexpected = listener_owners.size(); break;
+    case Expect::kAbsent: verdict.unexpected = listeners.size(); break;
     case Expect::kPresent:
-      verdict.missing = listener_owners.empty() ? 1 : 0;
+      verdict.missing = listeners.empty() ? 1 : 0;
       verdict.unexpected = static_cast<std::uint64_t>(
-          std::count_if(listener_owners.begin(), listener_owners.end(),
-                        [&](const std::vector<std::string>& o) { return !allowed(policy, o); }));
+          std::count_if(listeners.begin(), listeners.end(),
+                        [&](const ListeningSocket& l) { return !listener_allowed(policy, l); }));
       break;
     case Expect::kAny: break;
   }
@@ -42,13 +50,11 @@ std::vector<PortVerdict> evaluate_policies(const Config& config, const Snapshot&
   std::vector<PortVerdict> verdicts;
   for (const PortPolicy& policy : config.ports) {
     for (const Protocol protocol : policy.protocols) {
-      std::vector<std::vector<std::string>> listener_owners;
+      std::vector<ListeningSocket> listeners;
       for (const ListeningSocket& socket : snapshot.listening) {
-        if (socket.port != policy.port || socket.protocol != protocol) continue;
-        std::vector<std::string>& names = listener_owners.emplace_back();
-        for (const Owner& owner : socket.owners) names.push_back(owner.process);
+        if (socket.port == policy.port && socket.protocol == protocol) listeners.push_back(socket);
       }
-      verdicts.push_back(evaluate_policy(policy, protocol, listener_owners));
+      verdicts.push_back(evaluate_policy(policy, protocol, listeners));
     }
   }
   return verdicts;

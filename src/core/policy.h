@@ -21,15 +21,19 @@ struct PortVerdict {
   std::uint64_t missing = 0;     // 1 when expect: present and nothing listens
 };
 
-// `listener_owners` holds, for each listening socket on (policy.port, protocol), the names
-// of the processes holding it (empty when none was found).
+// True when the listener passes the port's owner lists: some process holding it matches
+// every list that is given (any entry within a list): allowed_processes by comm,
+// allowed_executables by /proc/<pid>/exe, allowed_uids by the socket's uid. No list: any
+// owner, known or not. An unknown owner is never allowed by a list, so a lost owner lookup
+// fails loudly.
+bool listener_allowed(const PortPolicy& policy, const ListeningSocket& listener);
+
+// `listeners` are the listening sockets on (policy.port, protocol).
 //   absent:  every listener is unexpected.
-//   present: nothing listening is missing; a listener none of whose processes is in
-//            allowed_processes is unexpected (an empty list allows any process; an
-//            unknown owner is never allowed, so a lost owner lookup fails loudly).
+//   present: nothing listening is missing; a listener not allowed is unexpected.
 //   any:     nothing is unexpected or missing.
 PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
-                            const std::vector<std::vector<std::string>>& listener_owners);
+                            const std::vector<ListeningSocket>& listeners);
 
 // Every configured port x protocol, in config order, judged on `snapshot`.
 std::vector<PortVerdict> evaluate_policies(const Config& config, const Snapshot& snapshot);

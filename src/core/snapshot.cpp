@@ -18,6 +18,7 @@ struct Slot {
   Protocol protocol;
   std::size_t first_listener;    // index into Snapshot::listeners (ipv4, then ipv6)
   std::size_t first_connection;  // index into Snapshot::connections
+  bool everywhere;               // namespaces: all; else records of other namespaces are not its
 };
 
 std::size_t family_index(Family f) { return f == Family::kIpv4 ? 0 : 1; }
@@ -38,8 +39,9 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   std::vector<Slot> slots;
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
-      slots.push_back(
-          {policy.port, protocol, snapshot.listeners.size(), snapshot.connections.size()});
+      slots.push_back({policy.port, protocol, snapshot.listeners.size(),
+                       snapshot.connections.size(),
+                       namespace_scope(config, policy) == NamespaceMode::kAll});
       for (Family family : kFamilies) {
         snapshot.listeners.push_back({policy.port, protocol, family, 0});
       }
@@ -58,10 +60,12 @@ std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
   return slots;
 }
 
-Slot* find_slot(std::vector<Slot>& slots, std::uint16_t port, Protocol protocol) {
+Slot* find_slot(std::vector<Slot>& slots, const SocketRecord& record, std::uint16_t port) {
+  const Protocol protocol = record.protocol;
   const auto it =
       std::lower_bound(slots.begin(), slots.end(), std::make_pair(port, protocol), slot_before);
   if (it == slots.end() || it->port != port || it->protocol != protocol) return nullptr;
+  if (record.netns != 0 && !it->everywhere) return nullptr;  // outside the port's scope
   return &*it;
 }
 
@@ -79,10 +83,13 @@ void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& 
 // One identity per process holding the socket (as `ss -p` lists them), or one "unknown".
 std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord& record,
                                             const OwnerMap& owners) {
-  const ListenerInfo base{slot.port,     slot.protocol,
-                          record.family, format_address(record.family, record.local.address),
-                          record.uid,    0,
-                          kUnknown};
+  ListenerInfo base;
+  base.port = slot.port;
+  base.protocol = slot.protocol;
+  base.family = record.family;
+  base.address = format_address(record.family, record.local.address);
+  base.uid = record.uid;
+  base.process = kUnknown;
   const auto found = owners.find(record.inode);
   if (found == owners.end() || found->second.empty()) return {base};
   std::vector<ListenerInfo> infos;
@@ -90,14 +97,16 @@ std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord
     ListenerInfo info = base;
     info.pid = owner.pid;
     info.process = owner.process;
+    info.exe = owner.exe;
     infos.push_back(std::move(info));
   }
   return infos;
 }
 
-bool info_less(const ListenerInfo& a, const ListenerInfo& b) {
-  return std::tie(a.port, a.protocol, a.family, a.address, a.uid, a.pid, a.process) <
-         std::tie(b.port, b.protocol, b.family, b.address, b.uid, b.pid, b.process);
+std::string netns_label(std::uint64_t netns, const NamespaceLabels& labels) {
+  if (netns == 0) return "host";
+  const auto found = labels.find(netns);
+  return found != labels.end() ? found->second : "netns:" + std::to_string(netns);
 }
 
 }  // namespace
@@ -116,30 +125,31 @@ const std::vector<TcpState>& connection_states(Protocol p) {
 }
 
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
-                        const OwnerMap& owners) {
+                        const OwnerMap& owners, const NamespaceLabels& netns_labels) {
   Snapshot snapshot;
   std::vector<Slot> slots = lay_out(config, snapshot);
   for (const SocketRecord& record : records) {
     if (is_listener(record)) {
-      Slot* slot = find_slot(slots, record.local.port, record.protocol);
+      Slot* slot = find_slot(slots, record, record.local.port);
       if (slot == nullptr) continue;
       snapshot.listeners[slot->first_listener + family_index(record.family)].count++;
       for (ListenerInfo& info : describe_listener(*slot, record, owners)) {
+        info.netns = netns_label(record.netns, netns_labels);
         snapshot.listener_info.push_back(std::move(info));
       }
       const auto found = owners.find(record.inode);
-      snapshot.listening.push_back({slot->port, slot->protocol,
+      snapshot.listening.push_back({slot->port, slot->protocol, record.uid,
                                     found == owners.end() ? std::vector<Owner>{} : found->second});
       continue;
     }
-    if (Slot* slot = find_slot(slots, record.local.port, record.protocol)) {
+    if (Slot* slot = find_slot(slots, record, record.local.port)) {
       count_connection(snapshot, *slot, record, Direction::kInbound);
     }
-    if (Slot* slot = find_slot(slots, record.remote.port, record.protocol)) {
+    if (Slot* slot = find_slot(slots, record, record.remote.port)) {
       count_connection(snapshot, *slot, record, Direction::kOutbound);
     }
   }
-  std::sort(snapshot.listener_info.begin(), snapshot.listener_info.end(), info_less);
+  std::sort(snapshot.listener_info.begin(), snapshot.listener_info.end());
   snapshot.listener_info.erase(
       std::unique(snapshot.listener_info.begin(), snapshot.listener_info.end()),
       snapshot.listener_info.end());

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -43,11 +45,22 @@ struct ListenerInfo {
   std::uint32_t uid = 0;
   int pid = 0;          // 0: unknown
   std::string process;  // "unknown" when the owner was not found
+  std::string exe{};    // empty when unknown
+  std::string netns{"host"};
+  // Empty where not applicable (a process outside any container or pod).
+  std::string container_id{};
+  std::string k8s_namespace_name{};
+  std::string k8s_pod_name{};
+  std::string k8s_container_name{};
 
-  friend bool operator==(const ListenerInfo& a, const ListenerInfo& b) {
-    return a.port == b.port && a.protocol == b.protocol && a.family == b.family &&
-           a.address == b.address && a.uid == b.uid && a.pid == b.pid && a.process == b.process;
+  auto key() const {
+    return std::tie(port, protocol, family, address, uid, pid, process, exe, netns, container_id,
+                    k8s_namespace_name, k8s_pod_name, k8s_container_name);
   }
+  friend bool operator==(const ListenerInfo& a, const ListenerInfo& b) {
+    return a.key() == b.key();
+  }
+  friend bool operator<(const ListenerInfo& a, const ListenerInfo& b) { return a.key() < b.key(); }
 };
 
 // One listening socket on a configured (port, protocol), with every process holding it
@@ -55,6 +68,7 @@ struct ListenerInfo {
 struct ListeningSocket {
   std::uint16_t port = 0;
   Protocol protocol = Protocol::kTcp;
+  std::uint32_t uid = 0;  // the socket's uid (sock_diag and /proc/net report it)
   std::vector<Owner> owners;
 };
 
@@ -71,8 +85,12 @@ const std::vector<TcpState>& connection_states(Protocol p);
 
 // Pure: counts the records the way `ss` does. Records on unwatched ports are ignored, so a
 // source may over-report.
+// `netns_labels` names the namespaces of records with a netns inode (the others are
+// "netns:<inode>"; inode 0 is "host"). A record of another namespace counts only for ports
+// whose scope is `namespaces: all`.
+using NamespaceLabels = std::unordered_map<std::uint64_t, std::string>;
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
-                        const OwnerMap& owners);
+                        const OwnerMap& owners, const NamespaceLabels& netns_labels = {});
 
 // The inodes of listeners on watched ports: what the owner lookup needs to resolve.
 std::vector<std::uint64_t> listener_inodes(const Config& config,

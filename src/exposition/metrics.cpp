@@ -80,7 +80,13 @@ MetricFamily listener_info(const Snapshot& s) {
          {"address", l.address},
          {"uid", std::to_string(l.uid)},
          {"pid", l.pid == 0 ? std::string("unknown") : std::to_string(l.pid)},
-         {"process", l.process}},
+         {"process", l.process},
+         {"exe", l.exe},
+         {"netns", l.netns},
+         {"container_id", l.container_id},
+         {"k8s_namespace_name", l.k8s_namespace_name},
+         {"k8s_pod_name", l.k8s_pod_name},
+         {"k8s_container_name", l.k8s_container_name}},
         1);
   }
   return f;
@@ -139,6 +145,36 @@ std::vector<MetricFamily> event_self_metrics(const CloseReport& r) {
     add(subscriptions, {{"namespace_mode", mode}}, static_cast<double>(count));
   }
   return {std::move(lost), std::move(subscriptions)};
+}
+
+// Per configured port and protocol (the verdicts' order): listening sockets without a
+// known owner.
+MetricFamily unattributed(const std::vector<PortVerdict>& ports, const Snapshot& s) {
+  auto f = family("port_exporter_unattributed_listeners",
+                  "Listeners whose owner could not be read (missing capability, a socket in "
+                  "flight).",
+                  MetricType::Gauge);
+  for (const PortVerdict& v : ports) {
+    const auto count =
+        std::count_if(s.listening.begin(), s.listening.end(), [&v](const ListeningSocket& l) {
+          return l.port == v.port && l.protocol == v.protocol && l.owners.empty();
+        });
+    add(f, {{"port", port_label(v.port)}, {"protocol", std::string(to_string(v.protocol))}},
+        static_cast<double>(count));
+  }
+  return f;
+}
+
+MetricFamily namespaces(const SweptNamespaces& swept) {
+  auto f = family("port_exporter_namespaces",
+                  "Network namespaces other than the host's swept at the last collection, by "
+                  "how: netlink (a socket created inside with setns), procfs (/proc/<pid>/net), "
+                  "none (unreadable).",
+                  MetricType::Gauge);
+  add(f, {{"mode", "netlink"}}, static_cast<double>(swept.via_netlink));
+  add(f, {{"mode", "procfs"}}, static_cast<double>(swept.via_procfs));
+  add(f, {{"mode", "none"}}, static_cast<double>(swept.unreadable));
+  return f;
 }
 
 std::vector<MetricFamily> verdicts(const std::vector<PortVerdict>& all) {
@@ -250,6 +286,8 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   if (state.closed_attempts.probe_loaded) {
     out.push_back(closed_attempts(state.closed_attempts, state.verdicts));
   }
+  out.push_back(unattributed(state.verdicts, state.snapshot));
+  out.push_back(namespaces(state.namespaces));
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   out.push_back(probe_loaded(state.closed_attempts));
   for (auto& f : event_self_metrics(state.closes)) out.push_back(std::move(f));

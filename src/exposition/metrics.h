@@ -27,6 +27,7 @@ struct ExporterState {
   CollectStats stats;
   ClosedAttempts closed_attempts;  // from the optional eBPF probe
   CloseReport closes;              // the close counters as copied at the collection
+  SweptNamespaces namespaces{};
 };
 
 // Pure: the metric families for a state, in a stable order.

@@ -149,11 +149,12 @@ std::vector<std::uint8_t> build_diag_request(Protocol protocol, Family family, s
                        bytecode);
 }
 
-std::vector<std::uint8_t> build_tcp_request_both_families(
-    std::uint32_t seq, const std::vector<std::uint8_t>& bytecode) {
+std::vector<std::uint8_t> build_tcp_request_both_families(std::uint32_t seq,
+                                                          const std::vector<std::uint8_t>& bytecode,
+                                                          std::uint32_t states) {
   inet_diag_req request{};
   request.idiag_family = AF_UNSPEC;
-  request.idiag_states = kDiagAllStates;
+  request.idiag_states = states;
   return build_request(TCPDIAG_GETSOCK, request, seq, bytecode);
 }
 

@@ -18,6 +18,9 @@ namespace port_exporter {
 // Every socket state ss -a reports (TCP_ESTABLISHED .. TCP_NEW_SYN_RECV). TCP_BOUND_INACTIVE
 // (Linux 6.5+: bound, never listened) is left out, as in ss and /proc/net/tcp.
 inline constexpr std::uint32_t kDiagAllStates = 0x1ffe;
+// Only TCP_LISTEN: a per-namespace dump that stays cheap whatever the host holds (the
+// kernel's established hash table is shared by all namespaces; listeners have their own).
+inline constexpr std::uint32_t kDiagListenOnly = 1u << 10;
 
 // One SOCK_DIAG_BY_FAMILY dump request (nlmsghdr + inet_diag_req_v2 + optional
 // INET_DIAG_REQ_BYTECODE attribute; no attribute when `bytecode` is empty) for sockets in
@@ -31,8 +34,9 @@ std::vector<std::uint8_t> build_diag_request(Protocol protocol, Family family, s
 // kernel walks its TCP tables once; SOCK_DIAG_BY_FAMILY walks them once per family. That
 // walk is the whole cost of a collection on a busy host (it reads every socket: ~0.1 us each,
 // bound by memory), so this halves it. Same bytecode, same inet_diag_msg replies.
-std::vector<std::uint8_t> build_tcp_request_both_families(
-    std::uint32_t seq, const std::vector<std::uint8_t>& bytecode);
+std::vector<std::uint8_t> build_tcp_request_both_families(std::uint32_t seq,
+                                                          const std::vector<std::uint8_t>& bytecode,
+                                                          std::uint32_t states = kDiagAllStates);
 
 // One inet_diag_msg (the fixed part of every sock_diag socket message: dump replies and
 // destroy notifications alike) as a record. `protocol` comes from the caller: inet_diag_msg

@@ -68,7 +68,9 @@ Result<std::vector<SocketRecord>> NetlinkSource::dump(const WatchSet& watch) {
     };
     if (protocol == Protocol::kTcp) {
       Result<std::vector<SocketRecord>> both = until_consistent(
-          [&bytecode](std::uint32_t seq) { return build_tcp_request_both_families(seq, bytecode); },
+          [this, &bytecode](std::uint32_t seq) {
+            return build_tcp_request_both_families(seq, bytecode, tcp_states_);
+          },
           Protocol::kTcp, "sock_diag tcp dump: ");
       if (both) {
         keep(*both);
@@ -89,8 +91,9 @@ Result<std::vector<SocketRecord>> NetlinkSource::dump(const WatchSet& watch) {
 Result<std::vector<SocketRecord>> NetlinkSource::dump_family(
     Protocol protocol, Family family, const std::vector<std::uint8_t>& bytecode) {
   return until_consistent(
-      [protocol, family, &bytecode](std::uint32_t seq) {
-        return build_diag_request(protocol, family, seq, bytecode);
+      [this, protocol, family, &bytecode](std::uint32_t seq) {
+        return build_diag_request(protocol, family, seq, bytecode,
+                                  protocol == Protocol::kTcp ? tcp_states_ : kDiagAllStates);
       },
       protocol, dump_name(protocol, family));
 }

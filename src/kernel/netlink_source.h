@@ -32,6 +32,9 @@ class NetlinkSource final : public SocketSource {
   // gets the two per-family dumps. Past kMaxKernelFilterRuns port runs (or a filter too
   // big for one attribute) the dump is unfiltered and the ports are filtered here.
   Result<std::vector<SocketRecord>> dump(const WatchSet& watch) override;
+  // Which TCP states the dumps ask for (default every state ss -a shows); UDP is always
+  // dumped whole. kDiagListenOnly: the per-namespace sweep's cheap listener dump.
+  void set_tcp_states(std::uint32_t states) { tcp_states_ = states; }
   std::string_view name() const override { return "netlink"; }
   ErrorSource error_source() const override { return ErrorSource::kNetlink; }
 
@@ -50,6 +53,7 @@ class NetlinkSource final : public SocketSource {
 
   std::unique_ptr<NetlinkChannel> channel_;
   std::uint32_t seq_ = 0;
+  std::uint32_t tcp_states_ = kDiagAllStates;
   std::vector<std::uint8_t> buffer_;
 };
 

@@ -55,6 +55,18 @@ std::string read_comm(int proc_fd, int pid) {
   return comm.empty() ? std::string("unknown") : to_valid_utf8(comm);
 }
 
+// The executable's path. The kernel appends " (deleted)" when the file was removed or
+// replaced since exec: kept, since a deleted binary listening is itself a signal.
+// Empty when unreadable: another user's process without CAP_SYS_PTRACE, a kernel thread.
+std::string read_exe(int proc_fd, int pid) {
+  const std::string path = std::to_string(pid) + "/exe";
+  std::string target(4096, '\0');
+  const ssize_t n = readlinkat(proc_fd, path.c_str(), target.data(), target.size());
+  if (n <= 0 || static_cast<std::size_t>(n) == target.size()) return {};
+  target.resize(static_cast<std::size_t>(n));
+  return to_valid_utf8(target);
+}
+
 // Records in `found` every fd of one process that points at a wanted inode. A process
 // that exits meanwhile (ENOENT, ESRCH) or whose fds we may not read (EACCES, EPERM)
 // simply has none.
@@ -174,7 +186,7 @@ Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_in
     for (const Holder& h : cache_[inode]) {
       // Names are read at every collection: a process that exec()s keeps its fds but not
       // its name.
-      owners[inode].push_back({h.pid, read_comm(proc_fd, h.pid)});
+      owners[inode].push_back({h.pid, read_comm(proc_fd, h.pid), read_exe(proc_fd, h.pid)});
     }
   }
   return owners;

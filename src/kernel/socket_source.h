@@ -22,6 +22,8 @@ class SocketSource {
   virtual std::string_view name() const = 0;
   // What a failed dump counts as in port_exporter_collect_errors_total.
   virtual ErrorSource error_source() const = 0;
+  // The namespaces the last dump swept; a single-namespace source has none to report.
+  virtual SweptNamespaces swept_namespaces() const { return {}; }
 };
 
 }  // namespace port_exporter

@@ -12,9 +12,12 @@ namespace port_exporter {
 struct Owner {
   int pid = 0;
   std::string process;  // comm of the process, valid UTF-8 ("unknown" when unreadable)
+  // readlink of /proc/<pid>/exe, valid UTF-8, " (deleted)" kept: a process may rename
+  // itself, not its executable. Empty when unreadable (no CAP_SYS_PTRACE, kernel thread).
+  std::string exe{};
 
   friend bool operator==(const Owner& a, const Owner& b) {
-    return a.pid == b.pid && a.process == b.process;
+    return a.pid == b.pid && a.process == b.process && a.exe == b.exe;
   }
 };
 

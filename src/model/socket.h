@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace port_exporter {
@@ -61,10 +62,13 @@ struct SocketRecord {
   Endpoint remote;
   std::uint64_t inode = 0;
   std::uint32_t uid = 0;
+  // The network namespace's inode; 0: the host's (what a single-namespace source sees).
+  std::uint64_t netns = 0;
 
   friend bool operator==(const SocketRecord& a, const SocketRecord& b) {
     return a.protocol == b.protocol && a.family == b.family && a.state == b.state &&
-           a.local == b.local && a.remote == b.remote && a.inode == b.inode && a.uid == b.uid;
+           a.local == b.local && a.remote == b.remote && a.inode == b.inode && a.uid == b.uid &&
+           a.netns == b.netns;
   }
 };
 
@@ -74,10 +78,13 @@ inline bool is_listener(const SocketRecord& s) {
   return s.state == TcpState::kClose && s.remote.port == 0;
 }
 
-// The ports to watch, per protocol, sorted and unique.
+// The ports to watch, per protocol, sorted and unique: every configured port in the host
+// namespace, and those with `namespaces: all` in every other namespace too.
 struct WatchSet {
   std::vector<std::uint16_t> tcp;
   std::vector<std::uint16_t> udp;
+  std::vector<std::uint16_t> tcp_everywhere{};
+  std::vector<std::uint16_t> udp_everywhere{};
 
   const std::vector<std::uint16_t>& ports(Protocol p) const {
     return p == Protocol::kTcp ? tcp : udp;
@@ -91,6 +98,18 @@ struct WatchSet {
   bool watches(const SocketRecord& r) const {
     return watches(r.protocol, r.local.port) || watches(r.protocol, r.remote.port);
   }
+  // What to dump in a namespace other than the host's.
+  WatchSet everywhere() const { return WatchSet{tcp_everywhere, udp_everywhere, {}, {}}; }
+};
+
+// What a source that sweeps several network namespaces reports besides the records: the
+// label of each namespace inode (DESIGN.md: "host", the ip netns name, "netns:<inode>"),
+// and how many namespaces each mode served at the last dump.
+struct SweptNamespaces {
+  std::unordered_map<std::uint64_t, std::string> labels;
+  std::uint64_t via_netlink = 0;  // a sock_diag socket created inside with setns
+  std::uint64_t via_procfs = 0;   // /proc/<pid>/net of a process inside (setns refused)
+  std::uint64_t unreadable = 0;   // neither: no process to read, no setns
 };
 
 std::string_view to_string(Protocol p);

@@ -1,9 +1,11 @@
 // The built port_exporter binary as a user runs it: flags, exit codes, --once, the HTTP
 // endpoints, SIGHUP reload and SIGTERM shutdown.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include "http_client.h"
 #include "process.h"
@@ -114,6 +116,119 @@ TEST(BinaryTest, OncePrintsTheCountsOfARealListener) {
   EXPECT_TRUE(contains(out, "port_listener_info{port=\"" + port +
                                 "\",protocol=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\""));
   EXPECT_TRUE(contains(out, "process_resident_memory_bytes "));
+}
+
+// A copy of python3 named sshd, listening on a port that allows sshd: a name passes
+// allowed_processes, but its /proc/<pid>/exe is the copy, not /usr/sbin/sshd.
+class SpoofedSshd {
+ public:
+  SpoofedSshd() {
+    char dir[] = "/tmp/port_exporter_spoof_XXXXXX";
+    if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp");
+    dir_ = dir;
+    exe_ = dir_ + "/sshd";
+    std::ifstream in("/usr/bin/python3", std::ios::binary);
+    std::ofstream(exe_, std::ios::binary) << in.rdbuf();
+    ::chmod(exe_.c_str(), 0755);
+    ready_ = dir_ + "/port";
+    child_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{exe_, "-c",
+                                 "import socket, os, time\n"
+                                 "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+                                 "open('" +
+                                     ready_ +
+                                     ".tmp', 'w').write(str(s.getsockname()[1]))\n"
+                                     "os.rename('" +
+                                     ready_ + ".tmp', '" + ready_ +
+                                     "')\n"
+                                     "time.sleep(60)\n"});
+    if (!eventually([&] { return !test::slurp(ready_).empty(); })) {
+      throw std::runtime_error("the spoofed sshd did not listen: " + child_->err());
+    }
+    port_ = std::stoi(test::slurp(ready_));
+  }
+  ~SpoofedSshd() {
+    child_.reset();  // SIGKILL and reap
+    std::remove(ready_.c_str());
+    std::remove(exe_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  SpoofedSshd(const SpoofedSshd&) = delete;
+  SpoofedSshd& operator=(const SpoofedSshd&) = delete;
+
+  int port() const { return port_; }
+  const std::string& exe() const { return exe_; }
+
+ private:
+  std::string dir_, exe_, ready_;
+  std::unique_ptr<ChildProcess> child_;
+  int port_ = 0;
+};
+
+std::string once(const std::string& config_text) {
+  TempFile config(config_text);
+  ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
+  if (p.wait() != 0) throw std::runtime_error("--once failed: " + p.err());
+  return p.out();
+}
+
+TEST(BinaryTest, ACopyNamedSshdIsUnexpectedUnderAllowedExecutables) {
+  SpoofedSshd spoof;
+  const std::string port = std::to_string(spoof.port());
+  const std::string entry =
+      "interval: 1s\nports:\n  - port: " + port + "\n    protocols: [tcp]\n    expect: present\n";
+  const std::string unexpected =
+      "port_unexpected_listeners{port=\"" + port + "\",protocol=\"tcp\"} ";
+
+  // By name alone, the copy passes.
+  const std::string by_name = once(entry + "    allowed_processes: [sshd]\n");
+  EXPECT_TRUE(contains(by_name, unexpected + "0")) << by_name;
+  EXPECT_TRUE(contains(by_name, "process=\"sshd\",exe=\"" + spoof.exe() + "\",netns=\"host\""))
+      << by_name;
+
+  // By executable, it does not, with or without the name list.
+  const std::string by_exe =
+      once(entry + "    allowed_processes: [sshd]\n    allowed_executables: [/usr/sbin/sshd]\n");
+  EXPECT_TRUE(contains(by_exe, unexpected + "1")) << by_exe;
+  EXPECT_TRUE(
+      contains(once(entry + "    allowed_executables: [/usr/sbin/sshd]\n"), unexpected + "1"));
+
+  // Its own path and uid are allowed: the lists match the real owner.
+  const std::string own = once(entry + "    allowed_executables: [" + spoof.exe() +
+                               "]\n    allowed_uids: [" + std::to_string(::getuid()) + "]\n");
+  EXPECT_TRUE(contains(own, unexpected + "0")) << own;
+  EXPECT_TRUE(contains(
+      own, "port_exporter_unattributed_listeners{port=\"" + port + "\",protocol=\"tcp\"} 0"))
+      << own;
+  const std::string other_uid =
+      once(entry + "    allowed_uids: [" + std::to_string(::getuid() + 1) + "]\n");
+  EXPECT_TRUE(contains(other_uid, unexpected + "1")) << other_uid;
+}
+
+// Run as nobody without capabilities, the exporter cannot read root's /proc/<pid>/fd: it
+// says so at start, and counts the listener it could not attribute.
+TEST(BinaryTest, ABlindOwnerLookupIsLoggedAndCounted) {
+  test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
+  const std::string port = std::to_string(listener.local_port());
+  TempFile config(config_watching(listener.local_port()));
+  ::chmod(config.path().c_str(), 0644);
+  ChildProcess p({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                  "--inh-caps=-all", "--", kBinary, "--once", "--config.file=" + config.path()});
+  ASSERT_EQ(p.wait(), 0) << p.err();
+  EXPECT_TRUE(contains(p.err(), "missing_capabilities=CAP_DAC_READ_SEARCH,CAP_SYS_PTRACE"))
+      << p.err();
+  const std::string out = p.out();
+  EXPECT_TRUE(contains(
+      out, "port_exporter_unattributed_listeners{port=\"" + port + "\",protocol=\"tcp\"} 1"))
+      << out;
+  EXPECT_TRUE(contains(out, "uid=\"0\",pid=\"unknown\",process=\"unknown\",exe=\"\"")) << out;
+
+  // With the capabilities (root here), nothing is logged about them.
+  ChildProcess root({kBinary, "--once", "--config.file=" + config.path()});
+  ASSERT_EQ(root.wait(), 0) << root.err();
+  EXPECT_FALSE(contains(root.err(), "missing_capabilities")) << root.err();
+  EXPECT_TRUE(contains(root.out(), "port_exporter_unattributed_listeners{port=\"" + port +
+                                       "\",protocol=\"tcp\"} 0"));
 }
 
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {

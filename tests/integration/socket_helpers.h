@@ -226,8 +226,11 @@ inline std::string ss_port_filter(const std::vector<std::uint16_t>& ports) {
 
 // The lines of `ss -H -n <options> '<filter>'`, e.g. run_ss("-t -a -4", ss_port_filter(p)).
 // Select one protocol per call so the first column is the state. -a includes listeners.
-inline std::vector<std::string> run_ss(const std::string& options, const std::string& filter) {
-  const std::string command = "ss -H -n " + options + " '" + filter + "'";
+// With `netns`, ss runs inside that named namespace (ip netns exec).
+inline std::vector<std::string> run_ss(const std::string& options, const std::string& filter,
+                                       const std::string& netns = "") {
+  const std::string command = (netns.empty() ? "" : "ip netns exec " + netns + " ") + "ss -H -n " +
+                              options + " '" + filter + "'";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw_errno("popen " + command);
   std::vector<std::string> lines;
@@ -247,8 +250,9 @@ inline std::vector<std::string> run_ss(const std::string& options, const std::st
   return lines;
 }
 
-inline std::size_t count_ss(const std::string& options, const std::string& filter) {
-  return run_ss(options, filter).size();
+inline std::size_t count_ss(const std::string& options, const std::string& filter,
+                            const std::string& netns = "") {
+  return run_ss(options, filter, netns).size();
 }
 
 // ss's State column for a kernel state ("LISTEN", "ESTAB", "UNCONN" for close, ...).

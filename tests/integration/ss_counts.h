@@ -38,8 +38,10 @@ inline std::uint16_t port_of(const std::string& endpoint) {
   return port == "*" ? 0 : static_cast<std::uint16_t>(std::stoul(port));
 }
 
-// Runs ss once per protocol and family over `ports` and counts like build_snapshot.
-inline SsCounts count_with_ss(const std::vector<std::uint16_t>& ports) {
+// Runs ss once per protocol and family over `ports` and counts like build_snapshot; with
+// `netns`, inside that named namespace.
+inline SsCounts count_with_ss(const std::vector<std::uint16_t>& ports,
+                              const std::string& netns = "") {
   SsCounts counts;
   const auto watched = [&](std::uint16_t p) {
     return std::find(ports.begin(), ports.end(), p) != ports.end();
@@ -48,7 +50,7 @@ inline SsCounts count_with_ss(const std::vector<std::uint16_t>& ports) {
     for (Family family : {Family::kIpv4, Family::kIpv6}) {
       const std::string options = std::string(protocol == Protocol::kTcp ? "-t" : "-u") + " -a " +
                                   (family == Family::kIpv4 ? "-4" : "-6");
-      for (const std::string& line : run_ss(options, ss_port_filter(ports))) {
+      for (const std::string& line : run_ss(options, ss_port_filter(ports), netns)) {
         std::istringstream fields(line);
         std::string state, recv_q, send_q, local, peer;
         fields >> state >> recv_q >> send_q >> local >> peer;
@@ -70,6 +72,16 @@ inline SsCounts count_with_ss(const std::vector<std::uint16_t>& ports) {
     }
   }
   return counts;
+}
+
+// The sum of several namespaces' counts: what a port watched in all of them shows.
+inline SsCounts sum(const std::vector<SsCounts>& parts) {
+  SsCounts total;
+  for (const SsCounts& part : parts) {
+    for (const auto& [k, v] : part.listeners) total.listeners[k] += v;
+    for (const auto& [k, v] : part.connections) total.connections[k] += v;
+  }
+  return total;
 }
 
 // The same maps from a snapshot, zeros left out, for an exact comparison.

@@ -31,6 +31,17 @@ TEST(CliTest, AcceptsEqualsAndSeparateValues) {
   EXPECT_TRUE(o->once);
 }
 
+TEST(CliTest, NamespaceAndPodLogPathsHaveDefaultsAndFlags) {
+  const auto defaults = parse_args({});
+  EXPECT_EQ(defaults->netns, "/run/netns");
+  EXPECT_EQ(defaults->podlogs, "/var/log");
+  const auto o = parse_args({"--path.netns=/host/run/netns", "--path.podlogs", "/host/var/log"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->netns, "/host/run/netns");
+  EXPECT_EQ(o->podlogs, "/host/var/log");
+  EXPECT_EQ(parse_args({"--path.netns="}).error(), "--path.netns must not be empty");
+}
+
 TEST(CliTest, RejectsUnknownFlagByName) {
   const auto o = parse_args({"--web.listen-adress=:1"});
   ASSERT_FALSE(o.ok());
@@ -73,9 +84,10 @@ TEST(CliTest, BooleanFlagsTakeNoValue) {
 
 TEST(CliTest, UsageNamesEveryFlag) {
   const std::string text = usage("port_exporter");
-  for (const char* flag : {"--config.file", "--web.listen-address", "--web.telemetry-path",
-                           "--web.config.file", "--path.procfs", "--once", "--check-config",
-                           "--log.level", "--log.format", "--version", "--help"}) {
+  for (const char* flag :
+       {"--config.file", "--web.listen-address", "--web.telemetry-path", "--web.config.file",
+        "--path.procfs", "--path.netns", "--path.podlogs", "--once", "--check-config",
+        "--log.level", "--log.format", "--version", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
 }

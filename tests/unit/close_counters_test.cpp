@@ -69,8 +69,14 @@ TEST(CloseCountersTest, UnconnectedUdpIsAListenerConnectedUdpAConnection) {
 
 TEST(CloseCountersTest, ReportHasEveryConfiguredCombinationAtZeroInConfigOrder) {
   Config config;
-  config.ports = {PortPolicy{2908, {Protocol::kTcp}, Expect::kAbsent, "", {}},
-                  PortPolicy{53, {Protocol::kUdp}, Expect::kAny, "", {}}};
+  PortPolicy mao;
+  mao.port = 2908;
+  mao.protocols = {Protocol::kTcp};
+  PortPolicy dns;
+  dns.port = 53;
+  dns.protocols = {Protocol::kUdp};
+  dns.expect = Expect::kAny;
+  config.ports = {mao, dns};
   CloseCounters c;
   count_close(kWatch, closed(Protocol::kTcp, Family::kIpv4, "0.0.0.0", 2908, "0.0.0.0", 0), 42,
               "host", c);

@@ -256,7 +256,8 @@ TEST(ConfigTest, RejectsUnknownTopLevelKeyListingAllowedKeys) {
 TEST(ConfigTest, RejectsUnknownPortKeyListingAllowedKeys) {
   EXPECT_EQ(errors_of("ports:\n  - port: 22\n    protocol: [tcp]\n"),
             "config.yml:3:5: ports[0].protocol: unknown key; allowed keys: port, protocols, "
-            "expect, description, allowed_processes");
+            "expect, description, namespaces, allowed_processes, allowed_executables, "
+            "allowed_uids");
 }
 
 TEST(ConfigTest, RejectsDuplicateKeyNamingFirstPosition) {
@@ -272,7 +273,7 @@ TEST(ConfigTest, RejectsDuplicateTopLevelKey) {
 TEST(ConfigTest, RejectsMergeKeyAsUnknown) {
   EXPECT_EQ(errors_of("ports:\n  - <<: {expect: any}\n    port: 22\n"),
             "config.yml:2:5: ports[0].<<: unknown key; allowed keys: port, protocols, expect, "
-            "description, allowed_processes");
+            "description, namespaces, allowed_processes, allowed_executables, allowed_uids");
 }
 
 TEST(ConfigTest, RejectsNonScalarKey) {
@@ -344,9 +345,30 @@ TEST(ConfigTest, RejectsInvalidNamespacesListingValidValues) {
             "config.yml:1:13: namespaces: \"every\" is not valid; valid values: host, all");
 }
 
-TEST(ConfigTest, RefusesNamespacesAllAsNotSupportedYet) {
-  EXPECT_EQ(errors_of("namespaces: all\nports: [{port: 1}]\n"),
-            "config.yml:1:13: namespaces: all is not supported yet; use host");
+TEST(ConfigTest, NamespacesAllIsGlobalAndAPortMayOverrideIt) {
+  const Config config = parse_ok(
+      "namespaces: all\n"
+      "ports:\n"
+      "  - {port: 22, expect: present, namespaces: host}\n"
+      "  - {port: 2908}\n"
+      "  - {port: 53, namespaces: all}\n");
+  EXPECT_EQ(config.namespaces, NamespaceMode::kAll);
+  EXPECT_EQ(config.ports[0].namespaces, NamespaceMode::kHost);
+  EXPECT_EQ(config.ports[1].namespaces, std::nullopt);
+  EXPECT_EQ(namespace_scope(config, config.ports[0]), NamespaceMode::kHost);
+  EXPECT_EQ(namespace_scope(config, config.ports[1]), NamespaceMode::kAll);
+  EXPECT_EQ(namespace_scope(config, config.ports[2]), NamespaceMode::kAll);
+}
+
+TEST(ConfigTest, PortNamespacesOverrideTheHostDefault) {
+  const Config config = parse_ok("ports:\n  - {port: 2908, namespaces: all}\n  - {port: 22}\n");
+  EXPECT_EQ(namespace_scope(config, config.ports[0]), NamespaceMode::kAll);
+  EXPECT_EQ(namespace_scope(config, config.ports[1]), NamespaceMode::kHost);
+}
+
+TEST(ConfigTest, RejectsInvalidPortNamespaces) {
+  EXPECT_EQ(errors_of("ports:\n  - {port: 1, namespaces: [all]}\n"),
+            "config.yml:2:27: ports[0].namespaces: expected one of host, all, got a list");
 }
 
 TEST(ConfigTest, RejectsInvalidProtocolListingValidValues) {
@@ -396,6 +418,67 @@ TEST(ConfigTest, RejectsProcessNameLongerThan15Characters) {
             "never match");
 }
 
+// ---- allowed_executables, allowed_uids
+
+TEST(ConfigTest, ParsesExecutablesAndUids) {
+  const Config config = parse_ok(
+      "ports:\n"
+      "  - port: 22\n"
+      "    expect: present\n"
+      "    allowed_executables: [/usr/sbin/sshd, \"/opt/my app/bin (deleted)\"]\n"
+      "    allowed_uids: [0, 4294967294]\n");
+  EXPECT_EQ(config.ports[0].allowed_executables,
+            (std::vector<std::string>{"/usr/sbin/sshd", "/opt/my app/bin (deleted)"}));
+  EXPECT_EQ(config.ports[0].allowed_uids, (std::vector<std::uint32_t>{0, 4294967294u}));
+}
+
+TEST(ConfigTest, RejectsRelativeOrEmptyExecutablePaths) {
+  EXPECT_EQ(errors_of("ports:\n"
+                      "  - port: 22\n"
+                      "    expect: present\n"
+                      "    allowed_executables: [sshd, \"\", [/bin/x]]\n"),
+            "config.yml:4:27: ports[0].allowed_executables[0]: \"sshd\" is not an absolute path; "
+            "/proc/<pid>/exe is always one\n"
+            "config.yml:4:33: ports[0].allowed_executables[1]: \"\" is not an absolute path; "
+            "/proc/<pid>/exe is always one\n"
+            "config.yml:4:37: ports[0].allowed_executables[2]: expected an absolute path, got a "
+            "list");
+}
+
+TEST(ConfigTest, RejectsExecutablePathLongerThanPathMax) {
+  const std::string path = "/" + std::string(4095, 'a');
+  EXPECT_EQ(
+      errors_of("ports:\n  - {port: 22, expect: present, allowed_executables: [" + path + "]}\n"),
+      "config.yml:2:55: ports[0].allowed_executables[0]: path is 4096 bytes long; at most "
+      "4095");
+}
+
+TEST(ConfigTest, RejectsUidsThatAreNotNumbersInRange) {
+  EXPECT_EQ(errors_of("ports:\n"
+                      "  - port: 22\n"
+                      "    expect: present\n"
+                      "    allowed_uids: [root, -1, 4294967295, \"0\"]\n"),
+            "config.yml:4:20: ports[0].allowed_uids[0]: \"root\" is not a uid 0..4294967294 (a "
+            "number, not a name)\n"
+            "config.yml:4:26: ports[0].allowed_uids[1]: \"-1\" is not a uid 0..4294967294 (a "
+            "number, not a name)\n"
+            "config.yml:4:30: ports[0].allowed_uids[2]: \"4294967295\" is not a uid "
+            "0..4294967294 (a number, not a name)\n"
+            "config.yml:4:42: ports[0].allowed_uids[3]: expected a uid 0..4294967294, got the "
+            "string \"0\"");
+}
+
+TEST(ConfigTest, RejectsOwnerListsWhenExpectIsNotPresent) {
+  EXPECT_EQ(errors_of("ports:\n"
+                      "  - port: 2908\n"
+                      "    allowed_executables: [/usr/sbin/sshd]\n"
+                      "    allowed_uids: [0]\n"),
+            "config.yml:3:5: ports[0].allowed_executables: only applies with expect: present "
+            "(this entry has expect: absent), so it would be silently ignored\n"
+            "config.yml:4:5: ports[0].allowed_uids: only applies with expect: present (this "
+            "entry has expect: absent), so it would be silently ignored");
+}
+
 TEST(ConfigTest, RejectsEmptyProcessName) {
   EXPECT_EQ(errors_of("ports:\n  - {port: 22, expect: present, allowed_processes: [\"\"]}\n"),
             "config.yml:2:53: ports[0].allowed_processes[0]: empty process name");
@@ -442,14 +525,14 @@ TEST(ConfigTest, CollectsAllErrorsSortedByPosition) {
                       "  - port: 2908\n"
                       "    protocols: [tcp]\n"
                       "interval: 0s\n"
-                      "namespaces: all\n"
+                      "namespaces: some\n"
                       "extra: true\n"),
             "config.yml:3:13: ports[0].expect: \"maybe\" is not valid; valid values: absent, "
             "present, any\n"
             "config.yml:4:11: ports[1].port: duplicate 2908/tcp; already configured by ports[0] "
             "at 2:11\n"
             "config.yml:6:11: interval: 0s is outside 1s..1h\n"
-            "config.yml:7:13: namespaces: all is not supported yet; use host\n"
+            "config.yml:7:13: namespaces: \"some\" is not valid; valid values: host, all\n"
             "config.yml:8:1: extra: unknown key; allowed keys: interval, namespaces, ports");
 }
 

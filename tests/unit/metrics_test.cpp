@@ -35,7 +35,7 @@ ExporterState known_state() {
       config,
       {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 5, 1000),
        connection(Protocol::kTcp, Family::kIpv6, TcpState::kEstablished, 2908, 41000)},
-      {{5, {{4321, "nc"}}}});
+      {{5, {{4321, "nc", "/usr/bin/nc.openbsd"}}}});
   state.verdicts = evaluate_policies(config, state.snapshot);
   state.stats.collections = 3;
   state.stats.errors = {1, 0, 2};
@@ -91,7 +91,7 @@ TEST(MetricsTest, ClosedAttemptsAreSummedOverNamespacesAndZeroForConfiguredPorts
       "port_closed_attempts_total{port=\"2908\",protocol=\"tcp\",family=\"ipv6\"} 7\n"
       "port_closed_attempts_total{port=\"22\",protocol=\"udp\",family=\"ipv4\"} 0\n"
       "port_closed_attempts_total{port=\"22\",protocol=\"udp\",family=\"ipv6\"} 0\n"
-      "# HELP port_exporter_build_info";
+      "# HELP port_exporter_unattributed_listeners";
   EXPECT_NE(text.find(expected), std::string::npos) << text;
   EXPECT_NE(text.find("port_exporter_probe_loaded{probe=\"closed_attempts\"} 1\n"),
             std::string::npos);

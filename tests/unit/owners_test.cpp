@@ -36,6 +36,9 @@ class FakeProcfs {
   void add_fd(int pid, int fd, const std::string& target) {
     fs::create_symlink(target, root_ / std::to_string(pid) / "fd" / std::to_string(fd));
   }
+  void add_exe(int pid, const std::string& target) {
+    fs::create_symlink(target, root_ / std::to_string(pid) / "exe");
+  }
   void remove(const fs::path& relative) { fs::remove_all(root_ / relative); }
   std::string root() const { return root_.string(); }
 
@@ -133,8 +136,8 @@ TEST_F(OwnerResolverTest, ASharedSocketListsEveryProcessHoldingIt) {
   procfs_.add_fd(1, 40, "socket:[2001]");  // socket activation: systemd keeps its copy
   const OwnerMap owners = resolve({2001});
   ASSERT_EQ(owners.at(2001).size(), 2u);
-  EXPECT_EQ(owners.at(2001)[0], (Owner{1, "systemd"}));
-  EXPECT_EQ(owners.at(2001)[1], (Owner{200, "sshd"}));
+  EXPECT_EQ(owners.at(2001)[0], (Owner{1, "systemd", ""}));
+  EXPECT_EQ(owners.at(2001)[1], (Owner{200, "sshd", ""}));
 }
 
 TEST_F(OwnerResolverTest, AnExecIsSeenWithoutAWalk) {
@@ -142,7 +145,7 @@ TEST_F(OwnerResolverTest, AnExecIsSeenWithoutAWalk) {
   procfs_.remove("200/comm");
   procfs_.add_comm(200, "sleep");  // same pid, same fds, new program
   const OwnerMap owners = resolve({2001});
-  EXPECT_EQ(owners.at(2001).at(0), (Owner{200, "sleep"}));
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{200, "sleep", ""}));
   EXPECT_EQ(resolver_.walks(), 1u);
 }
 
@@ -153,7 +156,7 @@ TEST_F(OwnerResolverTest, AClosedCachedLinkTriggersAWalk) {
   procfs_.add_fd(201, 3, "socket:[2001]");
   const OwnerMap owners = resolve({2001});
   EXPECT_EQ(resolver_.walks(), 2u);
-  EXPECT_EQ(owners.at(2001).at(0), (Owner{201, "sshd-session"}));
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{201, "sshd-session", ""}));
 }
 
 TEST_F(OwnerResolverTest, NewProcessesAreScannedAfterTheRefreshPeriodWithoutAFullWalk) {
@@ -166,8 +169,8 @@ TEST_F(OwnerResolverTest, NewProcessesAreScannedAfterTheRefreshPeriodWithoutAFul
   const OwnerMap owners = resolve({2001});
   EXPECT_EQ(resolver_.walks(), 1u);
   ASSERT_EQ(owners.at(2001).size(), 2u);
-  EXPECT_EQ(owners.at(2001)[0], (Owner{200, "sshd"}));
-  EXPECT_EQ(owners.at(2001)[1], (Owner{300, "forked"}));
+  EXPECT_EQ(owners.at(2001)[0], (Owner{200, "sshd", ""}));
+  EXPECT_EQ(owners.at(2001)[1], (Owner{300, "forked", ""}));
 }
 
 TEST_F(OwnerResolverTest, TheRefreshReadsOnlyProcessesStartedSinceTheLastScan) {
@@ -194,6 +197,19 @@ TEST_F(OwnerResolverTest, ControlCharactersInAProcessNameAreReplaced) {
             "a\xEF\xBF\xBD[2Jb\xEF\xBF\xBD"
             "c\xEF\xBF\xBD"
             "d\xEF\xBF\xBD");
+}
+
+TEST_F(OwnerResolverTest, ReadsTheExecutableKeepingDeleted) {
+  procfs_.add_exe(100, "/usr/sbin/nginx");
+  procfs_.add_exe(200, "/tmp/x/sshd (deleted)");
+  const OwnerMap owners = resolve({1001, 2001});
+  EXPECT_EQ(owners.at(1001).at(0), (Owner{100, "nginx", "/usr/sbin/nginx"}));
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{200, "sshd", "/tmp/x/sshd (deleted)"}));
+}
+
+TEST_F(OwnerResolverTest, AnUnreadableExecutableIsEmpty) {
+  const OwnerMap owners = resolve({2001});  // no exe link: as without CAP_SYS_PTRACE
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{200, "sshd", ""}));
 }
 
 TEST(OwnerResolver, MissingProcfsIsAnError) {

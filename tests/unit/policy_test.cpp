@@ -14,8 +14,22 @@ PortPolicy policy(Expect expect, std::vector<std::string> allowed = {}) {
   return p;
 }
 
+// One listener per name list, uid 0; each name one owning process (an empty list: the
+// owner is unknown).
+std::vector<ListeningSocket> listeners(const std::vector<std::vector<std::string>>& names) {
+  std::vector<ListeningSocket> out;
+  int pid = 100;
+  for (const auto& list : names) {
+    ListeningSocket l;
+    for (const std::string& name : list) l.owners.push_back({pid++, name, "/usr/bin/" + name});
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 TEST(PolicyTest, AbsentFlagsEveryListener) {
-  const auto v = evaluate_policy(policy(Expect::kAbsent), Protocol::kTcp, {{"sshd"}, {"nc"}});
+  const auto v =
+      evaluate_policy(policy(Expect::kAbsent), Protocol::kTcp, listeners({{"sshd"}, {"nc"}}));
   EXPECT_EQ(v.unexpected, 2u);
   EXPECT_EQ(v.missing, 0u);
 }
@@ -33,41 +47,44 @@ TEST(PolicyTest, PresentWithNothingListeningIsMissing) {
 }
 
 TEST(PolicyTest, PresentWithAllowedProcessIsQuiet) {
-  const auto v =
-      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {{"sshd"}, {"sshd"}});
+  const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp,
+                                 listeners({{"sshd"}, {"sshd"}}));
   EXPECT_EQ(v.missing, 0u);
   EXPECT_EQ(v.unexpected, 0u);
 }
 
 TEST(PolicyTest, PresentFlagsADisallowedProcessEvenThoughThePortIsPresent) {
-  const auto v =
-      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {{"sshd"}, {"nc"}});
+  const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp,
+                                 listeners({{"sshd"}, {"nc"}}));
   EXPECT_EQ(v.missing, 0u);
   EXPECT_EQ(v.unexpected, 1u);
 }
 
 TEST(PolicyTest, PresentNeverAllowsAnUnknownOwner) {
-  const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, {{}});
+  const auto v =
+      evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp, listeners({{}}));
   EXPECT_EQ(v.unexpected, 1u);
 }
 
 TEST(PolicyTest, PresentAllowsASharedSocketWhenAnyHolderIsAllowed) {
   // systemd socket activation: systemd and the service both hold the listener.
   const auto v = evaluate_policy(policy(Expect::kPresent, {"sshd"}), Protocol::kTcp,
-                                 {{"systemd", "sshd"}, {"systemd"}});
+                                 listeners({{"systemd", "sshd"}, {"systemd"}}));
   EXPECT_EQ(v.unexpected, 1u);  // the second socket is held by systemd alone
   EXPECT_EQ(v.missing, 0u);
 }
 
 TEST(PolicyTest, PresentWithoutAllowListAcceptsAnyProcess) {
-  const auto v = evaluate_policy(policy(Expect::kPresent), Protocol::kUdp, {{"anything"}});
+  const auto v =
+      evaluate_policy(policy(Expect::kPresent), Protocol::kUdp, listeners({{"anything"}}));
   EXPECT_EQ(v.unexpected, 0u);
   EXPECT_EQ(v.missing, 0u);
   EXPECT_EQ(v.protocol, Protocol::kUdp);
 }
 
 TEST(PolicyTest, AnyIsNeverUnexpectedNorMissing) {
-  EXPECT_EQ(evaluate_policy(policy(Expect::kAny), Protocol::kTcp, {{"x"}}).unexpected, 0u);
+  EXPECT_EQ(evaluate_policy(policy(Expect::kAny), Protocol::kTcp, listeners({{"x"}})).unexpected,
+            0u);
   EXPECT_EQ(evaluate_policy(policy(Expect::kAny), Protocol::kTcp, {}).missing, 0u);
 }
 
@@ -76,6 +93,60 @@ TEST(PolicyTest, VerdictCarriesPolicyIdentity) {
   EXPECT_EQ(v.port, 22);
   EXPECT_EQ(v.expect, Expect::kAbsent);
   EXPECT_EQ(v.description, "ssh");
+}
+
+// ---- owner lists a name cannot fake
+
+ListeningSocket held_by(std::uint32_t uid, std::vector<Owner> owners) {
+  return ListeningSocket{22, Protocol::kTcp, uid, std::move(owners)};
+}
+
+TEST(PolicyTest, AllowedExecutablesRejectsACopyNamedLikeTheAllowedProcess) {
+  PortPolicy p = policy(Expect::kPresent, {"sshd"});
+  p.allowed_executables = {"/usr/sbin/sshd"};
+  EXPECT_TRUE(listener_allowed(p, held_by(0, {{10, "sshd", "/usr/sbin/sshd"}})));
+  EXPECT_FALSE(listener_allowed(p, held_by(0, {{11, "sshd", "/tmp/x/sshd"}})));
+  EXPECT_FALSE(listener_allowed(p, held_by(0, {{12, "sshd", "/usr/sbin/sshd (deleted)"}})));
+  EXPECT_FALSE(listener_allowed(p, held_by(0, {{13, "sshd", ""}})));  // exe unreadable
+}
+
+TEST(PolicyTest, EveryGivenListMustMatchTheSameProcess) {
+  PortPolicy p = policy(Expect::kPresent, {"sshd"});
+  p.allowed_executables = {"/usr/sbin/sshd", "/usr/local/sbin/sshd"};
+  // Name from one holder, exe from another: not one process that matches both lists.
+  EXPECT_FALSE(listener_allowed(
+      p, held_by(0, {{1, "systemd", "/usr/sbin/sshd"}, {2, "sshd", "/usr/bin/nc.openbsd"}})));
+  EXPECT_TRUE(listener_allowed(p, held_by(0, {{1, "systemd", "/usr/lib/systemd/systemd"},
+                                              {2, "sshd", "/usr/local/sbin/sshd"}})));
+}
+
+TEST(PolicyTest, AllowedUidsMatchesTheSocketUid) {
+  PortPolicy p = policy(Expect::kPresent);
+  p.allowed_uids = {0, 101};
+  EXPECT_TRUE(listener_allowed(p, held_by(101, {{1, "dnsmasq", "/usr/sbin/dnsmasq"}})));
+  EXPECT_FALSE(listener_allowed(p, held_by(1000, {{1, "dnsmasq", "/usr/sbin/dnsmasq"}})));
+}
+
+TEST(PolicyTest, AnUnknownOwnerIsNeverAllowedByAnyList) {
+  PortPolicy by_uid = policy(Expect::kPresent);
+  by_uid.allowed_uids = {0};
+  PortPolicy by_exe = policy(Expect::kPresent);
+  by_exe.allowed_executables = {"/usr/sbin/sshd"};
+  EXPECT_FALSE(listener_allowed(by_uid, held_by(0, {})));
+  EXPECT_FALSE(listener_allowed(by_exe, held_by(0, {})));
+  EXPECT_TRUE(listener_allowed(policy(Expect::kPresent), held_by(0, {})));  // no list
+}
+
+TEST(PolicyTest, ListsCombineInTheVerdict) {
+  PortPolicy p = policy(Expect::kPresent, {"sshd"});
+  p.allowed_executables = {"/usr/sbin/sshd"};
+  p.allowed_uids = {0};
+  const auto v = evaluate_policy(
+      p, Protocol::kTcp,
+      {held_by(0, {{1, "sshd", "/usr/sbin/sshd"}}), held_by(1000, {{2, "sshd", "/usr/sbin/sshd"}}),
+       held_by(0, {{3, "sshd", "/home/u/sshd"}})});
+  EXPECT_EQ(v.unexpected, 2u);
+  EXPECT_EQ(v.missing, 0u);
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// Container and pod identity of a process, without an API server: the container id and
+// pod UID from /proc/<pid>/cgroup (containerd, CRI-O, Docker, podman; systemd and cgroupfs
+// drivers; cgroup v1 and v2), then pod name, namespace and container name from the
+// kubelet's log folder names under --path.podlogs. The parsers are pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace port_exporter {
+
+struct CgroupIdentity {
+  std::string container_id;  // 64 lower-case hex digits, empty when not in a container
+  std::string pod_uid;       // 8-4-4-4-12, dashes (systemd writes underscores), or empty
+
+  friend bool operator==(const CgroupIdentity& a, const CgroupIdentity& b) {
+    return a.container_id == b.container_id && a.pod_uid == b.pod_uid;
+  }
+};
+
+// The content of /proc/<pid>/cgroup. The v2 line ("0::") wins; on v1 the first line that
+// names a container. The deepest container id in the path is the process's own (podman's
+// "libpod-<id>.scope/container", a container inside a pod sandbox's slice).
+CgroupIdentity parse_cgroup(std::string_view content);
+
+// <podlogs>/pods/<namespace>_<pod>_<uid> (a name and a namespace cannot hold '_').
+struct PodLogDir {
+  std::string k8s_namespace;
+  std::string pod;
+  std::string uid;
+};
+std::optional<PodLogDir> parse_pod_log_dir(std::string_view name);
+
+// <podlogs>/containers/<pod>_<namespace>_<container>-<container id>.log
+struct ContainerLogFile {
+  std::string pod;
+  std::string k8s_namespace;
+  std::string container;
+  std::string container_id;
+};
+std::optional<ContainerLogFile> parse_container_log_name(std::string_view name);
+
+}  // namespace port_exporter

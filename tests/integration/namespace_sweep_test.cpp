@@ -1,0 +1,162 @@
+// namespaces: all on real network namespaces (ip netns add, deleted at the end of each test
+// even on failure): listeners and UDP sockets in every namespace counted exactly as `ss`
+// run inside each namespace, summed; a deleted namespace loses its series and our socket.
+#include "kernel/namespace_sweep.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "app/collect.h"
+#include "kernel/netlink_source.h"
+#include "netns_helpers.h"
+#include "process.h"
+#include "socket_helpers.h"
+#include "ss_counts.h"
+
+namespace port_exporter {
+namespace {
+
+using test::open_connection;
+using test::open_listener;
+using test::SocketOptions;
+using test::TestNetns;
+using test::TestSocket;
+
+Config watching(std::uint16_t port, std::optional<NamespaceMode> scope) {
+  Config config;
+  PortPolicy p;
+  p.port = port;
+  p.namespaces = scope;
+  config.ports.push_back(p);
+  config.namespaces = NamespaceMode::kHost;
+  return config;
+}
+
+std::unique_ptr<NamespaceSweep> sweep() {
+  auto host = NetlinkSource::open();
+  if (!host) throw std::runtime_error(host.error());
+  return std::make_unique<NamespaceSweep>(std::move(host).value(), "/proc", "/run/netns");
+}
+
+Collection collect_once(const Config& config, NamespaceSweep& sweep) {
+  OwnerResolver owners("/proc");
+  auto collected = collect(config, sweep, owners);
+  if (!collected) throw std::runtime_error(collected.error().message);
+  return std::move(collected).value();
+}
+
+// Every kind of listener, and a connected UDP pair, on `port` in the calling thread's
+// namespace.
+struct ListenerSet {
+  explicit ListenerSet(std::uint16_t port)
+      : tcp4(open_listener(Protocol::kTcp, "0.0.0.0", port)),
+        tcp6(open_listener(Protocol::kTcp, "::", port, SocketOptions{true, false})),
+        udp4(open_listener(Protocol::kUdp, "127.0.0.1", port)),
+        udp6(open_listener(Protocol::kUdp, "::1", port)),
+        udp_client(open_connection(Protocol::kUdp, "127.0.0.1", port)) {}
+  TestSocket tcp4, tcp6, udp4, udp6, udp_client;
+};
+
+// The listener and UDP counts (what every namespace is swept for), as ss gives them.
+test::SsCounts swept_kinds(test::SsCounts counts) {
+  for (auto it = counts.connections.begin(); it != counts.connections.end();) {
+    it = std::get<1>(it->first) == Protocol::kTcp ? counts.connections.erase(it) : std::next(it);
+  }
+  return counts;
+}
+
+std::size_t socket_fds() {
+  std::size_t n = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  while (const dirent* e = readdir(dir)) {
+    char target[64] = {};
+    const std::string path = std::string("/proc/self/fd/") + e->d_name;
+    if (readlink(path.c_str(), target, sizeof target - 1) > 0 &&
+        std::string(target).rfind("socket:", 0) == 0) {
+      ++n;
+    }
+  }
+  closedir(dir);
+  return n;
+}
+
+TEST(NamespaceSweepTest, CountsEveryNamespaceAsSsInsideEachSummed) {
+  TestNetns a, b;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();  // free on the host: ours from now on
+  host_probe.close();
+  ListenerSet host(port);
+  std::optional<ListenerSet> in_a, in_b;
+  a.run_inside([&] { in_a.emplace(port); });
+  b.run_inside([&] { in_b.emplace(port); });
+
+  auto source = sweep();
+  const Collection all = collect_once(watching(port, NamespaceMode::kAll), *source);
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), swept_kinds(test::count_with_ss({port}, a.name())),
+                 swept_kinds(test::count_with_ss({port}, b.name()))});
+  const test::SsCounts got = test::counts_of(all.snapshot);
+  EXPECT_EQ(got.listeners, expected.listeners) << test::describe(got) << "--\n"
+                                               << test::describe(expected);
+  EXPECT_EQ(got.connections, expected.connections) << test::describe(got) << "--\n"
+                                                   << test::describe(expected);
+  EXPECT_EQ(all.snapshot.listeners[0].count, 3u);  // tcp ipv4: host, a, b
+  EXPECT_GE(all.namespaces.via_netlink, 2u);
+  EXPECT_EQ(all.namespaces.via_procfs, 0u);
+  // Owners are found across namespaces (socket inodes are global): this process.
+  for (const std::string& label : {a.name(), b.name(), std::string("host")}) {
+    EXPECT_EQ(std::count_if(
+                  all.snapshot.listener_info.begin(), all.snapshot.listener_info.end(),
+                  [&](const ListenerInfo& l) { return l.netns == label && l.pid == ::getpid(); }),
+              4)
+        << label;
+  }
+
+  // The same port scoped to the host counts the host's sockets only.
+  const Collection host_only = collect_once(watching(port, NamespaceMode::kHost), *source);
+  EXPECT_EQ(test::counts_of(host_only.snapshot).listeners, test::count_with_ss({port}).listeners);
+}
+
+TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
+  TestNetns gone;
+  TestSocket probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = probe.local_port();
+  probe.close();
+  // A process inside holds the listener: the namespace lives as long as it (and we) do.
+  test::ChildProcess holder({"/usr/sbin/ip", "netns", "exec", gone.name(), "python3", "-c",
+                             "import socket, time\n"
+                             "s = socket.socket(); s.bind(('0.0.0.0', " +
+                                 std::to_string(port) +
+                                 ")); s.listen()\n"
+                                 "time.sleep(60)\n"});
+  ASSERT_TRUE(test::eventually([&] {
+    return test::count_ss("-t -l", "sport = :" + std::to_string(port), gone.name()) == 1;
+  }));
+  auto source = sweep();
+  const Config config = watching(port, NamespaceMode::kAll);
+  const std::size_t fds_before = socket_fds();
+  const Collection before = collect_once(config, *source);
+  EXPECT_EQ(before.snapshot.listeners[0].count, 1u);
+  ASSERT_EQ(before.snapshot.listener_info.size(), 1u);
+  EXPECT_EQ(before.snapshot.listener_info[0].netns, gone.name());
+  EXPECT_EQ(before.snapshot.listener_info[0].process, "python3");
+  const std::size_t per_namespace = source->open_sockets();
+  EXPECT_GE(per_namespace, 1u);
+  EXPECT_EQ(socket_fds(), fds_before + per_namespace);
+
+  holder.signal(SIGKILL);
+  holder.wait();
+  gone.remove();
+  const Collection after = collect_once(config, *source);
+  EXPECT_EQ(after.snapshot.listeners[0].count, 0u);
+  EXPECT_TRUE(after.snapshot.listener_info.empty());
+  EXPECT_EQ(source->open_sockets(), per_namespace - 1);  // its socket is closed
+  EXPECT_EQ(socket_fds(), fds_before + per_namespace - 1);
+}
+
+}  // namespace
+}  // namespace port_exporter
