@@ -23,11 +23,13 @@ using yaml::check_type;
 using yaml::describe;
 using yaml::Diagnostics;
 using yaml::element;
+using yaml::EnumName;
 using yaml::Field;
 using yaml::Fields;
 using yaml::find;
 using yaml::format_position;
 using yaml::join;
+using yaml::parse_enum;
 using yaml::Position;
 using yaml::position_of;
 using yaml::quote;
@@ -46,12 +48,6 @@ constexpr std::chrono::milliseconds kMinInterval = std::chrono::seconds(1);
 constexpr std::chrono::milliseconds kMaxInterval = std::chrono::hours(1);
 constexpr std::string_view kPortRange = "1..65535";
 
-template <typename E>
-struct EnumName {
-  std::string_view name;
-  E value;
-};
-
 constexpr std::array<EnumName<Expect>, 3> kExpectNames{
     {{"absent", Expect::kAbsent}, {"present", Expect::kPresent}, {"any", Expect::kAny}}};
 constexpr std::array<EnumName<NamespaceMode>, 2> kNamespaceNames{
@@ -65,20 +61,6 @@ std::string_view name_of(E value, const std::array<EnumName<E>, N>& names) {
     if (n.value == value) return n.name;
   }
   return "unknown";
-}
-
-template <typename E, std::size_t N>
-std::optional<E> parse_enum(const Field& f, const std::array<EnumName<E>, N>& names,
-                            Diagnostics& diag) {
-  std::vector<std::string_view> valid;
-  valid.reserve(N);
-  for (const auto& n : names) valid.push_back(n.name);
-  if (!check_type(f, YAML::NodeType::Scalar, "one of " + join(valid), diag)) return std::nullopt;
-  for (const auto& n : names) {
-    if (n.name == f.value.Scalar()) return n.value;
-  }
-  diag.add(f.at(), f.path, quote(f.value.Scalar()) + " is not valid; valid values: " + join(valid));
-  return std::nullopt;
 }
 
 // A decimal integer with an optional '-', saturated far outside the port range so that

@@ -16,10 +16,12 @@ namespace {
 
 using yaml::check_type;
 using yaml::Diagnostics;
+using yaml::EnumName;
 using yaml::Field;
 using yaml::Fields;
 using yaml::find;
 using yaml::join;
+using yaml::parse_enum;
 using yaml::position_of;
 using yaml::quote;
 using yaml::read_map;
@@ -27,13 +29,7 @@ using yaml::read_map;
 constexpr std::size_t kMaxWebConfigBytes = std::size_t{1024} * 1024;
 constexpr std::size_t kMaxUsers = 1000;
 
-template <typename E>
-struct Named {
-  std::string_view name;
-  E value;
-};
-
-constexpr std::array<Named<ClientAuth>, 6> kClientAuthNames{{
+constexpr std::array<EnumName<ClientAuth>, 6> kClientAuthNames{{
     {"NoClientCert", ClientAuth::kNoClientCert},
     {"RequestClientCert", ClientAuth::kRequestClientCert},
     {"RequireAnyClientCert", ClientAuth::kRequireAnyClientCert},
@@ -41,10 +37,10 @@ constexpr std::array<Named<ClientAuth>, 6> kClientAuthNames{{
     {"VerifyClientCertIfGiven", ClientAuth::kVerifyClientCertIfGiven},
     {"RequireAndVerifyClientCert", ClientAuth::kRequireAndVerifyClientCert},
 }};
-constexpr std::array<Named<TlsVersion>, 4> kVersionNames{{{"TLS10", TlsVersion::kTls10},
-                                                          {"TLS11", TlsVersion::kTls11},
-                                                          {"TLS12", TlsVersion::kTls12},
-                                                          {"TLS13", TlsVersion::kTls13}}};
+constexpr std::array<EnumName<TlsVersion>, 4> kVersionNames{{{"TLS10", TlsVersion::kTls10},
+                                                             {"TLS11", TlsVersion::kTls11},
+                                                             {"TLS12", TlsVersion::kTls12},
+                                                             {"TLS13", TlsVersion::kTls13}}};
 
 // The toolkit's keys that port_exporter knows but does not implement: refused by name
 // rather than as unknown, so that the message says what to use instead.
@@ -61,20 +57,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kUnsuppor
 constexpr std::array<std::string_view, 5> kAllowedHeaders{
     "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "X-XSS-Protection",
     "Content-Security-Policy"};
-
-template <typename E, std::size_t N>
-std::optional<E> parse_named(const Field& f, const std::array<Named<E>, N>& names,
-                             Diagnostics& diag) {
-  std::vector<std::string_view> valid;
-  valid.reserve(N);
-  for (const auto& n : names) valid.push_back(n.name);
-  if (!check_type(f, YAML::NodeType::Scalar, "one of " + join(valid), diag)) return std::nullopt;
-  for (const auto& n : names) {
-    if (n.name == f.value.Scalar()) return n.value;
-  }
-  diag.add(f.at(), f.path, quote(f.value.Scalar()) + " is not valid; valid values: " + join(valid));
-  return std::nullopt;
-}
 
 std::string text_value(const Field& f, Diagnostics& diag) {
   if (!check_type(f, YAML::NodeType::Scalar, "a string", diag)) return {};
@@ -128,13 +110,13 @@ std::optional<TlsServerConfig> parse_tls(const Field& f, const std::string& conf
   if (const Field* v = find(fields, "key_file")) tls.key_file = text_value(*v, diag);
   if (const Field* v = find(fields, "client_ca_file")) tls.client_ca_file = text_value(*v, diag);
   if (const Field* v = find(fields, "client_auth_type")) {
-    tls.client_auth = parse_named(*v, kClientAuthNames, diag).value_or(tls.client_auth);
+    tls.client_auth = parse_enum(*v, kClientAuthNames, diag).value_or(tls.client_auth);
   }
   if (const Field* v = find(fields, "min_version")) {
-    tls.min_version = parse_named(*v, kVersionNames, diag).value_or(tls.min_version);
+    tls.min_version = parse_enum(*v, kVersionNames, diag).value_or(tls.min_version);
   }
   if (const Field* v = find(fields, "max_version")) {
-    tls.max_version = parse_named(*v, kVersionNames, diag).value_or(tls.max_version);
+    tls.max_version = parse_enum(*v, kVersionNames, diag).value_or(tls.max_version);
   }
   if (const Field* v = find(fields, "prefer_server_cipher_suites")) {
     check_type(*v, YAML::NodeType::Scalar, "true or false", diag);  // OpenSSL: always

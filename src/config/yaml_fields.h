@@ -4,7 +4,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +66,28 @@ bool check_type(const Field& f, YAML::NodeType::value want, const std::string& w
 Fields read_map(const YAML::Node& map, const std::string& path,
                 const std::vector<std::string_view>& allowed, Diagnostics& diag);
 const Field* find(const Fields& fields, const std::string& name);
+
+// A config value's spelling and what it means, for the enums of both config files.
+template <typename E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+
+// One of `names`; otherwise an error listing the valid values.
+template <typename E, std::size_t N>
+std::optional<E> parse_enum(const Field& f, const std::array<EnumName<E>, N>& names,
+                            Diagnostics& diag) {
+  std::vector<std::string_view> valid;
+  valid.reserve(N);
+  for (const auto& n : names) valid.push_back(n.name);
+  if (!check_type(f, YAML::NodeType::Scalar, "one of " + join(valid), diag)) return std::nullopt;
+  for (const auto& n : names) {
+    if (n.name == f.value.Scalar()) return n.value;
+  }
+  diag.add(f.at(), f.path, quote(f.value.Scalar()) + " is not valid; valid values: " + join(valid));
+  return std::nullopt;
+}
 Field element(const Field& list, std::size_t index);
 
 // A regular file of at most `max_bytes`: a FIFO would block a reload, /dev/zero would never
