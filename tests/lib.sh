@@ -1,5 +1,5 @@
-# Shared helpers for the scripted tests (sourced, not run): free loopback ports and
-# polling with a deadline.
+# Shared helpers for the scripted tests (sourced, not run): free loopback ports, polling
+# with a deadline, and stopping a process the test started.
 
 # A loopback port nothing uses (TCP or UDP, any state), not among the arguments.
 free_port() {
@@ -25,4 +25,18 @@ wait_for() {
     fi
     sleep 0.2
   done
+}
+
+# stop PID [SECONDS]: SIGTERM, then SIGKILL if it is still there after SECONDS (default 5),
+# then reaped. Nothing for an empty or finished PID: safe in cleanup traps.
+stop() {
+  local pid=$1 tenths=$((${2:-5} * 10)) i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < tenths; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
 }

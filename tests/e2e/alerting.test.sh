@@ -15,6 +15,8 @@ repo_root=${REPO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 exporter=${PORT_EXPORTER:?PORT_EXPORTER must name the built port_exporter binary}
 rules="$repo_root/deploy/prometheus/port_exporter.rules.yml"
 prom_py="$repo_root/tests/e2e/prom.py"
+# shellcheck source=../lib.sh
+. "$repo_root/tests/lib.sh"
 short_for=2s     # replaces every `for:` in the test copy of the rules
 deadline=60      # seconds, per wait
 
@@ -28,18 +30,6 @@ done
 
 tmp=$(mktemp -d /tmp/port_exporter-e2e.XXXXXX)
 exporter_pid="" prometheus_pid="" listener_pid="" exporter2_pid=""
-
-stop() {  # stop PID: SIGTERM, then SIGKILL if it is still there after 5 s
-  local pid=$1 i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?

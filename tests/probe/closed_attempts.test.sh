@@ -22,21 +22,10 @@ tmp=$(mktemp -d /tmp/port_exporter-probe.XXXXXX)
 chmod 755 "$tmp"
 netns="pe-probe-$$"
 exporter_pid="" listener_pid="" nobody_pid=""
-stop() {  # stop PID: SIGTERM, then SIGKILL if it is still there after 2 s
-  local pid=$1 i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 20; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
-  stop "$exporter_pid"
-  stop "$listener_pid"
-  stop "$nobody_pid"
+  stop "$exporter_pid" 2
+  stop "$listener_pid" 2
+  stop "$nobody_pid" 2
   ip netns del "$netns" 2>/dev/null || true
   rm -rf "$tmp"
 }
@@ -132,7 +121,7 @@ for fam in ipv4 ipv6; do
   expect "udp/$unwatched $fam: earlier knocks not counted" 0 "$(attempts "$unwatched" udp "$fam")"
 done
 expect "removed port not exported" "" "$(metrics | grep -F "port=\"$closed\"" || true)"
-stop "$exporter_pid"
+stop "$exporter_pid" 2
 exporter_pid=""
 
 # Not permitted: uid 65534 without any capability starts, serves and says why.
