@@ -12,12 +12,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "base/errno_text.h"
 #include "base/log.h"
+#include "kernel/capabilities.h"
 
 namespace port_exporter {
 namespace {
@@ -32,15 +33,6 @@ Error os_error(const std::string& what, int error) {
 int capset_raw(const __user_cap_data_struct (&data)[2]) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   return static_cast<int>(syscall(SYS_capset, &header, data));
-}
-
-// CapEff from /proc/self/status: "0000000000000000" when nothing is left.
-std::string effective_capabilities() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("CapEff:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 7));
-  }
-  return "unreadable";
 }
 
 bool write_all(int fd, const std::string& bytes) {
@@ -98,9 +90,14 @@ std::optional<Error> drop_privileges() {
   // process_open_fds reads it. The process holds nothing another uid-65534 process
   // could not already fetch over HTTP.
   prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  const std::string effective = effective_capabilities();
-  if (effective.find_first_not_of('0') != std::string::npos) {
-    return Error{"serving process: capabilities left after dropping them: CapEff " + effective};
+  const Result<std::uint64_t> effective = effective_capabilities();
+  if (!effective)
+    return Error{"serving process: cannot check its capabilities: " + effective.error()};
+  if (*effective != 0) {
+    char mask[32];
+    std::snprintf(mask, sizeof mask, "%016llx", static_cast<unsigned long long>(*effective));
+    return Error{std::string("serving process: capabilities left after dropping them: CapEff ") +
+                 mask};
   }
   return std::nullopt;
 }
