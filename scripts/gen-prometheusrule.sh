@@ -20,6 +20,7 @@ metadata:
   name: port-exporter
   labels:
     app.kubernetes.io/name: port-exporter
+    app.kubernetes.io/part-of: port-exporter
 spec:
 HEADER
   # The rules file is one mapping with a top-level `groups:`; below `spec:` it is the same

@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Installs the Debian packages port_exporter needs, only those missing. Shared by
-# `make run`, `make test`, `make bench`, .ci/run and the Dockerfile's build stage.
-# Usage: scripts/install-deps.sh [build|test|bench|image]   (default: test)
+# `make run` (build), `make test` (test), `make bench`, `make image-test`, `make deb`,
+# .ci/run and the Dockerfile's build stage (build).
+# Usage: scripts/install-deps.sh [build|test|bench|image|deb]   (default: test)
+# Installing never leaves a service running or enabled: Debian's prometheus package would
+# start one on :9090 (and podman enables its API socket).
 set -euo pipefail
 
 profile=${1:-test}
 build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
-       googletest libgtest-dev libgmock-dev libseccomp-dev git ca-certificates)
-test=("${build[@]}" iproute2 prometheus procps curl clang-tidy clang-format)
+       libseccomp-dev git ca-certificates)
+test=("${build[@]}" googletest libgtest-dev libgmock-dev iproute2 prometheus procps curl
+      clang-tidy clang-format systemd)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)
+deb=("${build[@]}" dpkg-dev file help2man)
+# Tools the tests need as commands, whatever provides them (nodesource's nodejs bundles
+# npm and conflicts with Debian's; a kubectl from upstream is as good as Debian's 1.20).
+test_tools=(node:nodejs npm:npm kubectl:kubernetes-client)
 
+tools=()
 case "$profile" in
   build) wanted=("${build[@]}") ;;
-  test) wanted=("${test[@]}") ;;
-  bench) wanted=("${bench[@]}") ;;
-  image) wanted=("${image[@]}") ;;
-  *) echo "usage: $0 [build|test|bench|image]" >&2; exit 2 ;;
+  test) wanted=("${test[@]}") tools=("${test_tools[@]}") ;;
+  bench) wanted=("${bench[@]}") tools=("${test_tools[@]}") ;;
+  image) wanted=("${image[@]}") tools=("${test_tools[@]}") ;;
+  deb) wanted=("${deb[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|image|deb]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -24,11 +34,37 @@ for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$pkg")
 done
+for tool in "${tools[@]}"; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# policy-rc.d exit 101 = "action forbidden": invoke-rc.d and deb-systemd-invoke start
+# nothing while we install (Docker images ship the same file; an existing one is kept).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# scripts/install-deps.sh: no service starts during the install\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null
+  $sudo chmod 0755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null
+
+# The packages above that ship a daemon also enable it for the next boot: disable the
+# units of the ones installed now (a service the user had before is left alone).
+for pkg in prometheus podman; do
+  case " ${missing[*]} " in *" $pkg "*) ;; *) continue ;; esac
+  mapfile -t units < <(dpkg-query -L "$pkg" |
+    sed -n 's#^/lib/systemd/system/\([^/@]*\.\(service\|socket\|timer\)\)$#\1#p')
+  [ ${#units[@]} -gt 0 ] && command -v systemctl >/dev/null || continue
+  now=()
+  [ -d /run/systemd/system ] && now=(--now)
+  $sudo systemctl disable "${now[@]}" --quiet "${units[@]}" 2>/dev/null || true
+done
