@@ -67,7 +67,9 @@ if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman_cmd image exists "$base_image"; then
 fi
 
 echo "build-image: podman build -> $image" >&2
+revision=$(git -C "$repo_root" rev-parse HEAD 2>/dev/null || echo unknown)
 podman_cmd build --network=host --pull=never \
   --build-arg "BASE_IMAGE=$base_image" \
+  --build-arg "VERSION=${version:-unknown}" --build-arg "REVISION=$revision" \
   -t "$image" -f "$repo_root/Dockerfile" "$repo_root"
 podman_cmd tag "$image" localhost/port_exporter:latest
