@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 ARGS ?=
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORT_EXPORTER_WERROR=ON
 
-.PHONY: all deps test-deps build build-tests run test image-test bench clean
+.PHONY: all deps test-deps build build-tests run test image-test bench deb clean
 
 all: build
 
@@ -32,11 +32,13 @@ test: build-tests
 	scripts/check-skipped.sh $(BUILD_DIR)/ctest-junit.xml
 
 # Builds the container image with podman (base image made offline with debootstrap) and
-# checks that it serves /metrics and counts a listener on the host. Slow (~2 min cold), so
+# checks that it serves /metrics and counts a listener on the host; then `make deb` and the
+# package in a clean container (tests/deploy/deb.sh). Slow (minutes), so
 # not part of `make test`; CI runs it after `make test`.
 image-test:
 	scripts/install-deps.sh image
 	bash tests/deploy/image.sh
+	bash tests/deploy/deb.sh
 
 bench:
 	scripts/install-deps.sh bench
@@ -44,5 +46,17 @@ bench:
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	bench/run.sh $(BUILD_DIR)
 
+# The Debian package for bare hosts: $(DEB_BUILD_DIR)/port-exporter_<version>_<arch>.deb
+# (its own Release build; packaging/deb, cmake/Packaging.cmake). Tested in a clean Debian 12
+# container by `make image-test` (tests/deploy/deb.sh).
+DEB_BUILD_DIR ?= build-deb
+deb:
+	scripts/install-deps.sh deb
+	cmake -S . -B $(DEB_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DPORT_EXPORTER_WERROR=ON \
+	  -DPORT_EXPORTER_BUILD_TESTS=OFF -DPORT_EXPORTER_PACKAGE=ON $(DEB_CMAKE_FLAGS)
+	cmake --build $(DEB_BUILD_DIR) -j $(JOBS)
+	cd $(DEB_BUILD_DIR) && cpack -G DEB
+	@ls $(DEB_BUILD_DIR)/port-exporter_*.deb
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(DEB_BUILD_DIR)

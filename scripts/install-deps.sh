@@ -13,7 +13,8 @@ build=(g++ make cmake pkg-config prometheus-cpp-dev libcivetweb-dev libyaml-cpp-
 test=("${build[@]}" googletest libgtest-dev libgmock-dev iproute2 prometheus procps curl
       clang-tidy clang-format systemd)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
-image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3)
+image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3
+       dpkg-dev file help2man)
 deb=("${build[@]}" dpkg-dev file help2man)
 # Tools the tests need as commands, whatever provides them (nodesource's nodejs bundles
 # npm and conflicts with Debian's; a kubectl from upstream is as good as Debian's 1.20).

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
+#include "version.h"
+
 namespace port_exporter {
 namespace {
 
@@ -74,6 +78,20 @@ TEST(CliTest, UsageNamesEveryFlag) {
         "--check-config", "--log.level", "--log.format", "--version", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
+}
+
+// The five lines of `prometheus --version`, "go version" replaced by the compiler.
+TEST(CliTest, VersionTextHasThePrometheusLayout) {
+  const std::string text = version_text();
+  const std::regex layout(
+      "port_exporter, version [0-9]+\\.[0-9]+\\.[0-9]+ \\(branch: [^,]+, revision: [^)]+\\)\n"
+      "  build user:       [^\n]+\n"
+      "  build date:       [0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}\n"
+      "  compiler:         [^\n]+ [0-9.]+\n"
+      "  platform:         linux/[a-z0-9_]+\n");
+  EXPECT_TRUE(std::regex_match(text, layout)) << text;
+  EXPECT_NE(text.find(std::string("version ") + kVersion + " "), std::string::npos) << text;
+  EXPECT_NE(text.find(std::string("revision: ") + kRevision + ")"), std::string::npos) << text;
 }
 
 }  // namespace
