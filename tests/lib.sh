@@ -1,5 +1,5 @@
-# Shared helpers for the scripted tests (sourced, not run): free loopback ports and
-# polling with a deadline.
+# Shared helpers for the scripted tests (sourced, not run): free loopback ports, polling
+# with a deadline, the npm packages of tests/deploy.
 
 # A loopback port nothing uses (TCP or UDP, any state), not among the arguments.
 free_port() {
@@ -25,4 +25,15 @@ wait_for() {
     fi
     sleep 0.2
   done
+}
+
+# npm_ci_once DIR: installs DIR's npm packages, pinned by its package-lock.json, on the
+# first run (a fresh clone) and whenever the lock file is newer than the install.
+npm_ci_once() {
+  local dir=$1
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "npm ci in $dir" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
 }

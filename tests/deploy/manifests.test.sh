@@ -19,11 +19,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Schema packages, pinned by package-lock.json: installed on the first run (a fresh clone).
-if [ ! -f "$here/node_modules/.package-lock.json" ] ||
-   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  echo "npm ci in tests/deploy" >&2
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+# shellcheck source=../lib.sh
+source "$repo_root/tests/lib.sh"
+npm_ci_once "$here"
 
 fail=0
 step() { echo "--- $*"; }
