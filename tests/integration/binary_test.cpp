@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "http_client.h"
 #include "process.h"
@@ -114,6 +117,37 @@ TEST(BinaryTest, OncePrintsTheCountsOfARealListener) {
   EXPECT_TRUE(contains(out, "port_listener_info{port=\"" + port +
                                 "\",protocol=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\""));
   EXPECT_TRUE(contains(out, "process_resident_memory_bytes "));
+}
+
+// connection_states: only the kept states are printed (zeros included), and a real
+// established connection is counted in both directions.
+TEST(BinaryTest, OncePrintsOnlyTheConfiguredConnectionStates) {
+  test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
+  const int port_number = listener.local_port();
+  test::TestSocket client =
+      test::open_connection(Protocol::kTcp, "127.0.0.1", static_cast<std::uint16_t>(port_number));
+  test::TestSocket server = test::accept_connection(listener);
+  const std::string port = std::to_string(port_number);
+  TempFile config("connection_states: [established, time_wait]\nports:\n  - port: " + port +
+                  "\n    protocols: [tcp]\n");
+  ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
+  ASSERT_EQ(p.wait(), 0) << p.err();
+  std::vector<std::string> lines;
+  std::istringstream out(p.out());
+  for (std::string line; std::getline(out, line);) {
+    if (line.rfind("port_connections{", 0) == 0) lines.push_back(line);
+  }
+  const std::string prefix = "port_connections{port=\"" + port + "\",protocol=\"tcp\",family=\"";
+  const std::vector<std::string> expected = {
+      prefix + "ipv4\",direction=\"inbound\",state=\"established\"} 1",
+      prefix + "ipv4\",direction=\"inbound\",state=\"time_wait\"} 0",
+      prefix + "ipv4\",direction=\"outbound\",state=\"established\"} 1",
+      prefix + "ipv4\",direction=\"outbound\",state=\"time_wait\"} 0",
+      prefix + "ipv6\",direction=\"inbound\",state=\"established\"} 0",
+      prefix + "ipv6\",direction=\"inbound\",state=\"time_wait\"} 0",
+      prefix + "ipv6\",direction=\"outbound\",state=\"established\"} 0",
+      prefix + "ipv6\",direction=\"outbound\",state=\"time_wait\"} 0"};
+  EXPECT_EQ(lines, expected) << p.out();
 }
 
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {

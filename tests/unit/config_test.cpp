@@ -112,6 +112,46 @@ TEST(ConfigTest, DesignDocExampleEqualsDefaultConfig) {
   EXPECT_EQ(config, default_config());
 }
 
+TEST(ConfigTest, ConnectionStatesDefaultToAllTenInDesignOrder) {
+  const Config config = parse_ok("ports:\n  - port: 2908\n");
+  EXPECT_EQ(config.connection_states,
+            (std::vector<TcpState>{TcpState::kEstablished, TcpState::kSynSent, TcpState::kSynRecv,
+                                   TcpState::kFinWait1, TcpState::kFinWait2, TcpState::kTimeWait,
+                                   TcpState::kClose, TcpState::kCloseWait, TcpState::kLastAck,
+                                   TcpState::kClosing}));
+  EXPECT_EQ(default_config().connection_states, config.connection_states);
+}
+
+TEST(ConfigTest, ConnectionStatesKeepTheNamedOnesInDesignOrder) {
+  const Config config = parse_ok(
+      "connection_states: [close_wait, established, time_wait, syn_recv]\n"
+      "ports:\n  - port: 2908\n");
+  EXPECT_EQ(config.connection_states,
+            (std::vector<TcpState>{TcpState::kEstablished, TcpState::kSynRecv, TcpState::kTimeWait,
+                                   TcpState::kCloseWait}));
+  // Same states, other order: the same config (a reload that only reorders changes nothing).
+  EXPECT_EQ(config, parse_ok("connection_states: [established, syn_recv, time_wait, close_wait]\n"
+                             "ports:\n  - port: 2908\n"));
+}
+
+TEST(ConfigTest, RejectsUnknownConnectionStateListingValidValues) {
+  EXPECT_EQ(errors_of("connection_states: [established, listen]\nports:\n  - port: 1\n"),
+            "config.yml:1:34: connection_states[1]: \"listen\" is not valid; valid values: "
+            "established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close, "
+            "close_wait, last_ack, closing");
+}
+
+TEST(ConfigTest, RejectsDuplicateEmptyAndScalarConnectionStates) {
+  EXPECT_EQ(errors_of("connection_states: [time_wait, time_wait]\nports:\n  - port: 1\n"),
+            "config.yml:1:32: connection_states[1]: duplicate state time_wait (first at 1:21)");
+  EXPECT_EQ(errors_of("connection_states: []\nports:\n  - port: 1\n"),
+            "config.yml:1:20: connection_states: empty list; name at least one state (omit the "
+            "key for all)");
+  EXPECT_EQ(errors_of("connection_states: established\nports:\n  - port: 1\n"),
+            "config.yml:1:20: connection_states: expected a list of states such as "
+            "[established], got \"established\"");
+}
+
 TEST(ConfigTest, AcceptsFlowStyleEntriesAndNumericDescription) {
   const Config config = parse_ok("ports: [{port: 80, protocols: [tcp], description: 404}]");
   ASSERT_EQ(config.ports.size(), 1u);
