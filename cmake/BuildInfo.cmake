@@ -24,8 +24,15 @@ if(NOT PORT_EXPORTER_BUILD_USER)
   set(PORT_EXPORTER_BUILD_USER "${user}@${host}")
 endif()
 
-# string(TIMESTAMP) honours SOURCE_DATE_EPOCH itself; UTC like Prometheus's build date.
-string(TIMESTAMP PORT_EXPORTER_BUILD_DATE "%Y%m%d-%H:%M:%S" UTC)
+# UTC like Prometheus's build date; string(TIMESTAMP) honours SOURCE_DATE_EPOCH itself.
+# Taken once per revision (kept in the cache): every `make run` reconfigures, and a new date
+# each time would rewrite version.h and recompile its includers for nothing.
+set(stamp_key "${PORT_EXPORTER_REVISION}/$ENV{SOURCE_DATE_EPOCH}")
+if(NOT PORT_EXPORTER_BUILD_DATE_KEY STREQUAL stamp_key)
+  string(TIMESTAMP date "%Y%m%d-%H:%M:%S" UTC)
+  set(PORT_EXPORTER_BUILD_DATE ${date} CACHE INTERNAL "build date of this revision")
+  set(PORT_EXPORTER_BUILD_DATE_KEY ${stamp_key} CACHE INTERNAL "")
+endif()
 
 # Go's GOOS/GOARCH names, as Prometheus prints them.
 string(TOLOWER "${CMAKE_SYSTEM_NAME}" os)

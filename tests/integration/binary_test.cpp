@@ -150,6 +150,28 @@ TEST(BinaryTest, OncePrintsOnlyTheConfiguredConnectionStates) {
   EXPECT_EQ(lines, expected) << p.out();
 }
 
+// The README's series count, from a real --once output: 54 series per tcp+udp port with
+// every state (port_listener_info aside: nothing listens), 30 with four states.
+TEST(BinaryTest, OnceSeriesCountPerPortFollowsConnectionStates) {
+  const auto port_series = [](const std::string& states_line) {
+    TempFile config(states_line + "ports:\n  - port: 2908\n  - port: 2909\n");
+    ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
+    EXPECT_EQ(p.wait(), 0) << p.err();
+    int count = 0;
+    std::istringstream out(p.out());
+    for (std::string line; std::getline(out, line);) {
+      if (line.rfind("port_", 0) == 0 && line.rfind("port_exporter_", 0) != 0 &&
+          line.rfind("port_listener_info", 0) != 0) {
+        ++count;
+      }
+    }
+    return count;
+  };
+  EXPECT_EQ(port_series(""), 2 * 54);
+  EXPECT_EQ(port_series("connection_states: [established, syn_recv, time_wait, close_wait]\n"),
+            2 * 30);
+}
+
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
   test::TestSocket first = test::open_listener(Protocol::kTcp, "127.0.0.1");
   test::TestSocket second = test::open_listener(Protocol::kTcp, "127.0.0.1");
