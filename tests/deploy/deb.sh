@@ -38,15 +38,16 @@ for path in ./usr/bin/port_exporter ./etc/port_exporter/port_exporter.yml \
   grep -qxF "$path" "$work/contents.txt" || fail "$path not in the package"
 done
 echo "ok   binary, config, unit, man page, LICENSE in the package"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$work/conffiles"
+dpkg-deb -I "$deb" conffiles >"$work/conffiles"
 grep -qxF /etc/port_exporter/port_exporter.yml "$work/conffiles" || fail "config is not a conffile"
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libyaml-cpp0.7; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 echo "ok   conffile; Depends: $depends"
-dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/man/man1/port_exporter.1.gz | gzip -d |
-  grep -q 'config.file' || fail "the man page does not document --config.file"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/man/man1/port_exporter.1.gz | gzip -d \
+  >"$work/port_exporter.1"
+grep -q 'config.file' "$work/port_exporter.1" || fail "the man page does not document --config.file"
 echo "ok   man page documents the flags"
 
 echo "=== install, verify, remove, purge in a clean Debian 12 container"
@@ -58,8 +59,9 @@ podman_cmd run --rm --network=host --ulimit nofile=4096:4096 --ulimit nproc=4096
     # systemd first: systemd-analyze, and deb-systemd-helper for the postinst to enable.
     apt-get install -y -qq --no-install-recommends systemd >/dev/null
     cd /pkg && apt-get install -y -qq ./port-exporter_*.deb >/dev/null
-    port_exporter --version
-    port_exporter --version | head -n 1 | grep -q "^port_exporter, version '"$version"' (branch: "
+    version_text=$(port_exporter --version)
+    echo "$version_text"
+    grep -q "^port_exporter, version '"$version"' (branch: " <<<"$version_text"
     port_exporter --check-config --config.file=/etc/port_exporter/port_exporter.yml
     systemd-analyze verify /lib/systemd/system/port_exporter.service >/tmp/verify.txt 2>&1 || true
     if [ -s /tmp/verify.txt ]; then cat /tmp/verify.txt; echo "FAIL: systemd-analyze verify"; exit 1; fi

@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "version.h"
+#include "base/version.h"
 
 namespace port_exporter {
 namespace {

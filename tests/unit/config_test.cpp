@@ -288,7 +288,8 @@ TEST(ConfigTest, RejectsMissingPorts) {
 
 TEST(ConfigTest, RejectsUnknownTopLevelKeyListingAllowedKeys) {
   EXPECT_EQ(errors_of("interval: 15s\nintreval: 30s\nports: [{port: 1}]\n"),
-            "config.yml:2:1: intreval: unknown key; allowed keys: interval, namespaces, ports");
+            "config.yml:2:1: intreval: unknown key; allowed keys: interval, namespaces, "
+            "connection_states, ports");
 }
 
 TEST(ConfigTest, RejectsUnknownPortKeyListingAllowedKeys) {
@@ -486,7 +487,8 @@ TEST(ConfigTest, CollectsAllErrorsSortedByPosition) {
             "at 2:11\n"
             "config.yml:6:11: interval: 0s is outside 1s..1h\n"
             "config.yml:7:13: namespaces: all is not supported yet; use host\n"
-            "config.yml:8:1: extra: unknown key; allowed keys: interval, namespaces, ports");
+            "config.yml:8:1: extra: unknown key; allowed keys: interval, namespaces, "
+            "connection_states, ports");
 }
 
 // ---- files

@@ -76,18 +76,17 @@ TEST(SnapshotTest, ExposesAndCountsOnlyTheConfiguredConnectionStates) {
     EXPECT_EQ(c.protocol, Protocol::kTcp);
     EXPECT_TRUE(c.state == TcpState::kSynRecv || c.state == TcpState::kTimeWait);
   }
-  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound,
-                        TcpState::kTimeWait),
-            1u);
-  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound,
-                        TcpState::kSynRecv),
-            0u);
+  EXPECT_EQ(
+      connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound, TcpState::kTimeWait),
+      1u);
+  EXPECT_EQ(
+      connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound, TcpState::kSynRecv),
+      0u);
   EXPECT_EQ(s.listeners.size(), 4u);  // listeners do not depend on connection_states
 
   config.connection_states = {TcpState::kEstablished};
   const Snapshot with_udp = build_snapshot(
-      config, {connection(Protocol::kUdp, Family::kIpv6, TcpState::kEstablished, 2908, 40003)},
-      {});
+      config, {connection(Protocol::kUdp, Family::kIpv6, TcpState::kEstablished, 2908, 40003)}, {});
   ASSERT_EQ(with_udp.connections.size(), 4u + 4u);
   EXPECT_EQ(connections(with_udp, 2908, Protocol::kUdp, Family::kIpv6, Direction::kInbound,
                         TcpState::kEstablished),
