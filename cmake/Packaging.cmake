@@ -7,10 +7,12 @@ find_program(HELP2MAN help2man REQUIRED)
 find_program(GZIP gzip REQUIRED)
 
 set(man_page ${CMAKE_CURRENT_BINARY_DIR}/port_exporter.1.gz)
+# Run by name from PATH: the usage line shows argv[0], which must not be the build path.
 add_custom_command(OUTPUT ${man_page}
-  COMMAND ${HELP2MAN} --no-info --no-discard-stderr --version-string=${PROJECT_VERSION}
+  COMMAND ${CMAKE_COMMAND} -E env "PATH=$<TARGET_FILE_DIR:port_exporter>:$ENV{PATH}"
+    ${HELP2MAN} --no-info --no-discard-stderr --version-string=${PROJECT_VERSION}
     "--name=Prometheus exporter for listeners and connections on watched ports"
-    --output=${CMAKE_CURRENT_BINARY_DIR}/port_exporter.1 $<TARGET_FILE:port_exporter>
+    --output=${CMAKE_CURRENT_BINARY_DIR}/port_exporter.1 port_exporter
   COMMAND ${GZIP} -9nf ${CMAKE_CURRENT_BINARY_DIR}/port_exporter.1
   DEPENDS port_exporter VERBATIM)
 add_custom_target(port_exporter_man ALL DEPENDS ${man_page})
@@ -35,7 +37,8 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # port-exporter_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/port-exporter/port_exporter")
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from dpkg-shlibdeps
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from dpkg-shlibdeps, plus:
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "procps")  # /bin/kill of the unit's ExecReload
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "Prometheus exporter for listeners and connections on watched ports")

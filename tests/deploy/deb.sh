@@ -41,14 +41,19 @@ echo "ok   binary, config, unit, man page, LICENSE in the package"
 dpkg-deb -I "$deb" conffiles >"$work/conffiles"
 grep -qxF /etc/port_exporter/port_exporter.yml "$work/conffiles" || fail "config is not a conffile"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libyaml-cpp0.7; do
+for lib in libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libyaml-cpp0.7 procps; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 echo "ok   conffile; Depends: $depends"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/man/man1/port_exporter.1.gz | gzip -d \
   >"$work/port_exporter.1"
-grep -q 'config.file' "$work/port_exporter.1" || fail "the man page does not document --config.file"
-echo "ok   man page documents the flags"
+# roff without its font and dash escapes: what `man` shows.
+sed -e 's/\\f[BIRP]//g' -e 's/\\[,\/]//g' -e 's/\\-/-/g' "$work/port_exporter.1" >"$work/man.txt"
+for flag in --config.file=PATH --web.listen-address --check-config --once --version; do
+  grep -qF -- "$flag" "$work/man.txt" || fail "the man page does not document $flag"
+done
+grep -qx 'usage: port_exporter \[flags\]' "$work/man.txt" || fail "the man page's usage line: $(grep usage "$work/man.txt")"
+echo "ok   man page: usage line and the flags"
 
 echo "=== install, verify, remove, purge in a clean Debian 12 container"
 cp "$deb" "$work/"
