@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # port_exporter container image. Two stages from the same Debian 12 base: the build stage
 # compiles with the build packages of scripts/install-deps.sh (no test tools); the runtime
 # stage holds the binary, its four shared-library packages and the default config, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Build facts for src/version.h.in, printed by --version like the Prometheus binaries:
 # revision, branch, build user, build date, compiler, platform.
 

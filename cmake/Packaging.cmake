@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # `make deb` (-DPORT_EXPORTER_PACKAGE=ON, then cpack -G DEB): the Debian package for bare
 # hosts. /usr/bin/port_exporter, the default config as a conffile, the hardened systemd unit
 # of deploy/systemd (ExecStart rewritten to /usr/bin), a man page made by help2man from

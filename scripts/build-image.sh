@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the port_exporter container image with podman, offline apart from Debian's
 # mirrors: the bookworm base image is made here with debootstrap (no registry needed).
 # Usage: scripts/build-image.sh [IMAGE]      (default: localhost/port_exporter:<version>)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # After ctest: lists the tests that were skipped (SKIP_RETURN_CODE 77, a missing tool) or
 # did not run, from ctest's JUnit report, and fails when CI=true and there is any: CI
 # must run every test. Usage: scripts/check-skipped.sh BUILD_DIR/ctest-junit.xml

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Generates deploy/kubernetes/prometheusrule.yaml (a Prometheus Operator PrometheusRule)
 # from deploy/prometheus/port_exporter.rules.yml, the one place the alerts are written.
 # Run it after changing the rules; tests/deploy/manifests.test.sh fails when it is stale.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages port_exporter needs, only those missing. Shared by
 # `make run` (build), `make test` (test), `make bench`, `make image-test`, `make deb`,
 # .ci/run and the Dockerfile's build stage (build).

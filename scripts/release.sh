@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cuts a release with the version written once in CMakeLists.txt (project VERSION):
 #   1. checks: a clean work tree, CHANGELOG.md has a "## [VERSION]" section, the
 #      Kubernetes image tag is VERSION, no tag vVERSION yet;

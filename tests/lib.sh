@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the scripted tests (sourced, not run): free loopback ports, polling
 # with a deadline, the npm packages of tests/deploy.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // YAML -> Config. Walks the document by hand (not node["key"]) so that unknown and
 // duplicate keys are seen, and collects every problem with its line:column.
 #include "config/config.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config: the YAML config file (schema in DESIGN.md) as a value, and its loader.
 // Every error names the key and its line:column.
 #pragma once

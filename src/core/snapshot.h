@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Snapshot: what one collection found on the watched ports, as counts, listener identities
 // and the listening sockets with their owners. Built by a pure function from socket
 // records, owners and config; the policy stage (core/policy.h) judges it and the

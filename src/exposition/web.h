@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Web: the HTTP side. prometheus-cpp's civetweb Exposer is the server; its begin_request
 // hook answers the telemetry path with the exposition text serialized at the last
 // collection (a scrape serializes nothing: see docs/benchmarks.md), and /, /-/healthy and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package, end to end (slow: a Release build and a container; run by
 # `make image-test` after tests/deploy/image.sh, which makes the base image).
 # 1. `make deb`; the .deb holds the binary, the conffile, the unit, the man page, and

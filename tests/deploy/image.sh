@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The container image, end to end (slow: builds the image; not part of `make test`).
 # Run: make image-test  (= scripts/install-deps.sh image && bash tests/deploy/image.sh)
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Kubernetes base renders (`kubectl kustomize deploy/kubernetes`), every object passes
 # the Kubernetes / Prometheus Operator schemas (npm kubernetes-models), the objects refer
 # to each other correctly (validate-manifests.js), the ConfigMap holds config/port_exporter.yml

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installing the test tools (scripts/install-deps.sh test, run by `make test` just before)
 # left no service behind: Debian's prometheus package starts its server on :9090 as user
 # prometheus unless policy-rc.d forbids it, and enables it for the next boot.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # config/port_exporter.schema.json agrees with the loader: the shipped configs and a config
 # using every key pass both the schema (ajv-cli, npm, pinned in tests/deploy) and
 # `port_exporter --check-config`; each bad config below is rejected by both (the schema

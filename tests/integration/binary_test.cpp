@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The built port_exporter binary as a user runs it: flags, exit codes, --once, the HTTP
 // endpoints, SIGHUP reload and SIGTERM shutdown.
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shipped alert rules load cleanly (lint included), pass their promtool unit tests, and
 # every alert has severity, summary, description and a runbook_url whose anchor exists in
 # docs/runbook.md; the runbook base rewritten by scripts/gen-prometheusrule.sh

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/release.sh --dry-run on a copy of this repository's release inputs (CMakeLists.txt,
 # CHANGELOG.md, the DaemonSet, the script) in a scratch git repository: it names the tag,
 # image and package of the version in CMakeLists.txt and changes nothing; each failed
