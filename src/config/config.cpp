@@ -390,6 +390,7 @@ std::string_view to_string(NamespaceMode m) { return name_of(m, kNamespaceNames)
 const std::vector<TcpState>& all_connection_states() {
   static const std::vector<TcpState> states = [] {
     std::vector<TcpState> all;
+    all.reserve(kStateNames.size());
     for (const auto& n : kStateNames) all.push_back(n.value);
     return all;
   }();
