@@ -1,11 +1,14 @@
+# SPDX-License-Identifier: Apache-2.0
 # port_exporter container image. Two stages from the same Debian 12 base: the build stage
-# compiles with the Debian packages of scripts/install-deps.sh and civetweb built from
-# Debian's source package (scripts/build-civetweb.sh: IPv6, OpenSSL 3, linked statically);
-# the runtime stage holds the binary, the packages of its shared libraries and the default
-# config, and runs as nobody.
-# Build: scripts/build-image.sh (makes the base image offline with debootstrap + podman
-# import, then `podman build --network=host`). Run: see docs/deploy.md.
-ARG BASE_IMAGE=localhost/debian-bookworm-minbase:latest
+# compiles with the build packages of scripts/install-deps.sh (no test tools) and civetweb
+# built from Debian's source package (scripts/build-civetweb.sh: IPv6, OpenSSL 3, linked
+# statically), plus the eBPF probe (clang, libbpf); the runtime stage holds the binary, the
+# packages of its shared libraries and the default config, and runs as nobody.
+# Build: `docker build .` or `podman build .` (public debian:bookworm-slim base), or
+# scripts/build-image.sh (CI, offline: a debootstrap base made locally, passed as
+# --build-arg BASE_IMAGE=localhost/debian-bookworm-minbase:latest, plus VERSION/REVISION
+# for the OCI labels). Run: see docs/deploy.md.
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
 ENV DEBIAN_FRONTEND=noninteractive
@@ -40,8 +43,19 @@ RUN ! ldd /usr/local/bin/port_exporter | grep 'not found' \
  && /usr/local/bin/port_exporter --check-config \
       --config.file=/etc/port_exporter/port_exporter.yml
 
+# OCI labels; version and revision come from scripts/build-image.sh (project VERSION in
+# CMakeLists.txt, git HEAD), "unknown" for a plain `docker build .`.
+ARG VERSION=unknown
+ARG REVISION=unknown
 LABEL org.opencontainers.image.title="port_exporter" \
-      org.opencontainers.image.description="Prometheus exporter: listeners and connections per watched port (2908 and others)"
+      org.opencontainers.image.description="Prometheus exporter: listeners and connections per watched port (2908 and others)" \
+      org.opencontainers.image.source="https://github.com/port-exporter/port_exporter" \
+      org.opencontainers.image.url="https://github.com/port-exporter/port_exporter" \
+      org.opencontainers.image.documentation="https://github.com/port-exporter/port_exporter/blob/main/docs/deploy.md" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+COPY LICENSE NOTICE /usr/share/doc/port_exporter/
 # nobody: counts need no privilege (netlink sock_diag). Owner lookup (pid/process labels
 # of other users' listeners) needs CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH: docs/deploy.md.
 USER 65534:65534

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // collect_bench: the exporter's collection path in-process, with Google Benchmark, on
 // whatever sockets the host has (bench/run.sh opens them). Besides Google Benchmark's own
 // flags it takes:

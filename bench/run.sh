@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The benchmark of issue #6: port_exporter against ss and /proc/net, at N = 0, 10k and 100k
 # unrelated established TCP sockets on loopback (plus 300 sockets on a watched port), in
 # one run. Prints one table, writes bench/out/results.csv, bench/out/table.md and the curve

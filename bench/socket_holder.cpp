@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // socket_holder: holds the sockets and processes the benchmark measures against, so that
 // bench/run.sh can spread them over several processes (the fd hard limit is 20,000 per
 // process). It prints one "ready ..." line when everything is open, then waits for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // timeit: runs a command repeatedly (fork + exec, no shell, stdout and stderr to
 // /dev/null) and prints the median wall time and the median CPU time (user + system of
 // the child, from wait4) in milliseconds. bench/run.sh times ss, cat and

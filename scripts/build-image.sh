@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the port_exporter container image with podman, offline apart from Debian's
 # mirrors: the bookworm base image is made here with debootstrap (no registry needed).
 # Usage: scripts/build-image.sh [IMAGE]      (default: localhost/port_exporter:<version>)
@@ -67,7 +68,9 @@ if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman_cmd image exists "$base_image"; then
 fi
 
 echo "build-image: podman build -> $image" >&2
+revision=$(git -C "$repo_root" rev-parse HEAD 2>/dev/null || echo unknown)
 podman_cmd build --network=host --pull=never \
   --build-arg "BASE_IMAGE=$base_image" \
+  --build-arg "VERSION=${version:-unknown}" --build-arg "REVISION=$revision" \
   -t "$image" -f "$repo_root/Dockerfile" "$repo_root"
 podman_cmd tag "$image" localhost/port_exporter:latest

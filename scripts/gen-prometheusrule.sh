@@ -1,13 +1,51 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Generates deploy/kubernetes/prometheusrule.yaml (a Prometheus Operator PrometheusRule)
 # from deploy/prometheus/port_exporter.rules.yml, the one place the alerts are written.
 # Run it after changing the rules; tests/deploy/manifests.test.sh fails when it is stale.
-# Usage: scripts/gen-prometheusrule.sh [--check]   (--check: exit 1 if the file differs)
+#
+# Runbook links are the runbook base URL + "#" + the alert name in lower case (the anchor
+# GitHub makes of the runbook's "## AlertName" heading), as the kube-prometheus mixins
+# build runbook_url from one runbookURLPattern. The base is set once, below; to point the
+# links at your own copy of docs/runbook.md (a wiki, a fork, an internal mirror):
+#   scripts/gen-prometheusrule.sh --runbook-base=https://wiki.example.com/port_exporter >prometheusrule.yaml
+#   scripts/gen-prometheusrule.sh --runbook-base=URL --rules >port_exporter.rules.yml
+# Usage: scripts/gen-prometheusrule.sh [--check] [--runbook-base=URL] [--rules]
+#   --check              exit 1 if deploy/kubernetes/prometheusrule.yaml differs
+#   --runbook-base=URL   links to URL#<alert> instead of the default; prints to stdout
+#   --rules              print the plain rule file (rule_files:) instead of the PrometheusRule
+#   --print-default-runbook-base
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 rules=$repo_root/deploy/prometheus/port_exporter.rules.yml
 out=$repo_root/deploy/kubernetes/prometheusrule.yaml
+default_runbook_base=https://github.com/port-exporter/port_exporter/blob/main/docs/runbook.md
+
+check=0 plain=0 base=""
+for arg in "$@"; do
+  case "$arg" in
+    --check) check=1 ;;
+    --rules) plain=1 ;;
+    --runbook-base=*) base=${arg#--runbook-base=} ;;
+    --print-default-runbook-base) echo "$default_runbook_base"; exit 0 ;;
+    *) sed -n '12,17s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  esac
+done
+case "$base" in
+  *'#'* | *[[:space:]]* | *'"'* | *"'"*)
+    echo "gen-prometheusrule: --runbook-base must be a URL without '#', quotes or spaces" >&2
+    exit 2 ;;
+esac
+
+# The rules with runbook_url rebased (a literal prefix swap: no regex, any URL is safe).
+rebased_rules() {
+  # ENVIRON, not -v: awk would interpret backslashes in -v values.
+  OLD="runbook_url: $default_runbook_base#" NEW="runbook_url: ${base:-$default_runbook_base}#" awk '
+    { i = index($0, ENVIRON["OLD"]) }
+    i { $0 = substr($0, 1, i - 1) ENVIRON["NEW"] substr($0, i + length(ENVIRON["OLD"])) }
+    { print }' "$rules"
+}
 
 render() {
   cat <<'HEADER'
@@ -20,17 +58,26 @@ metadata:
   name: port-exporter
   labels:
     app.kubernetes.io/name: port-exporter
+    app.kubernetes.io/part-of: port-exporter
 spec:
 HEADER
   # The rules file is one mapping with a top-level `groups:`; below `spec:` it is the same
   # YAML indented by two spaces (block scalars keep their relative indentation). Comment
   # lines and the document marker above `groups:` are dropped.
-  awk 'started || /^groups:/ { started = 1 } started' "$rules" |
+  rebased_rules | awk 'started || /^groups:/ { started = 1 } started' |
     sed -e 's/[[:space:]]*$//' -e 's/^\(.\)/  \1/'
 }
 
 [ -f "$rules" ] || { echo "gen-prometheusrule: $rules is missing" >&2; exit 1; }
-if [ "${1:-}" = --check ]; then
+if [ "$plain" -eq 1 ]; then
+  rebased_rules
+  exit 0
+fi
+if [ -n "$base" ]; then
+  render
+  exit 0
+fi
+if [ "$check" -eq 1 ]; then
   if ! diff -u "$out" <(render) >&2; then
     echo "gen-prometheusrule: $out is stale: run scripts/gen-prometheusrule.sh" >&2
     exit 1

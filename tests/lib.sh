@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the scripted tests (sourced, not run): free loopback ports, polling
-# with a deadline, and stopping a process the test started.
+# with a deadline, stopping a process the test started, the npm packages of tests/deploy.
 
 # A loopback port nothing uses (TCP or UDP, any state), not among the arguments.
 free_port() {
@@ -39,4 +40,15 @@ stop() {
   done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+}
+
+# npm_ci_once DIR: installs DIR's npm packages, pinned by its package-lock.json, on the
+# first run (a fresh clone) and whenever the lock file is newer than the install.
+npm_ci_once() {
+  local dir=$1
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "npm ci in $dir" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
 }

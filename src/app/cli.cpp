@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "app/cli.h"
 
 #include <functional>
@@ -137,9 +138,16 @@ std::string usage(const std::string& program) {
   return out.str();
 }
 
+// The layout of `prometheus --version`, so fleet tooling that parses one parses both.
 std::string version_text() {
-  return std::string("port_exporter, version ") + kVersion + " (revision: " + kRevision +
-         ")\n  compiler: " + kCompiler + "\n";
+  std::ostringstream out;
+  out << "port_exporter, version " << kVersion << " (branch: " << kBranch
+      << ", revision: " << kRevision << ")\n"
+      << "  build user:       " << kBuildUser << "\n"
+      << "  build date:       " << kBuildDate << "\n"
+      << "  compiler:         " << kCompiler << "\n"
+      << "  platform:         " << kPlatform << "\n";
+  return out.str();
 }
 
 }  // namespace port_exporter

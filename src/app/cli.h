@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command line: exporter-toolkit style flags (--name=value or --name value) -> Options.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // collect(): the one forward pipeline of a collection, used by the collection loop, the
 // integration tests and the benchmark: sources -> records -> owners -> snapshot -> verdicts.
 // What it returns is the exposition's input; it publishes nothing and keeps no state.

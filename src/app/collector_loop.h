@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CollectorLoop: the collection thread. Every `interval` it runs the pipeline (collect())
 // and publishes the result's exposition; SIGHUP reloads arrive here too, so config and
 // collection have one owner and one thread.

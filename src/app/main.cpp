@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // port_exporter: flags -> wiring -> run. No logic lives here.
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privilege separation: the process that collects (and keeps the capabilities owner lookup
 // needs) never parses network input. HTTP is served by a child forked before any thread or
 // kernel socket exists, which drops to an unprivileged uid with no capability, no_new_privs

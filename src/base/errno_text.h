@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one spelling of an errno in messages: "No buffer space available (errno 105)".
 #pragma once
 

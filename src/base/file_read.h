@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bounded whole-file reads for files the exporter does not control (/proc, configs): never
 // more than `max_bytes`, EINTR retried, the errno kept for the caller to branch on.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Structured logging in logfmt or JSON (the exporter-toolkit's --log.level/--log.format),
 // to stderr. Configured once at start-up, before any thread starts.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole-string integer parsing for text from /proc: no sign, no spaces, no trailing bytes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Result<T, E>: a value or an error, for functions that fail at a boundary (kernel, files,
 // config). The default error is a message; a stage whose callers branch on the kind of
 // failure carries a typed error instead. Inside the pure core nothing fails.

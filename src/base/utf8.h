@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTF-8 and control-character checks for label values: Prometheus refuses a whole scrape over one
 // invalid label, so text from the system (process names) is repaired and config text is validated.
 #pragma once

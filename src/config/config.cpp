@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // YAML -> Config. Walks the document by hand (not node["key"]) so that unknown and
 // duplicate keys are seen, and collects every problem with its line:column.
 #include "config/config.h"
@@ -54,6 +55,16 @@ constexpr std::array<EnumName<NamespaceMode>, 2> kNamespaceNames{
     {{"host", NamespaceMode::kHost}, {"all", NamespaceMode::kAll}}};
 constexpr std::array<EnumName<Protocol>, 2> kProtocolNames{
     {{"tcp", Protocol::kTcp}, {"udp", Protocol::kUdp}}};
+constexpr std::array<EnumName<TcpState>, 10> kStateNames{{{"established", TcpState::kEstablished},
+                                                          {"syn_sent", TcpState::kSynSent},
+                                                          {"syn_recv", TcpState::kSynRecv},
+                                                          {"fin_wait1", TcpState::kFinWait1},
+                                                          {"fin_wait2", TcpState::kFinWait2},
+                                                          {"time_wait", TcpState::kTimeWait},
+                                                          {"close", TcpState::kClose},
+                                                          {"close_wait", TcpState::kCloseWait},
+                                                          {"last_ack", TcpState::kLastAck},
+                                                          {"closing", TcpState::kClosing}}};
 
 template <typename E, std::size_t N>
 std::string_view name_of(E value, const std::array<EnumName<E>, N>& names) {
@@ -327,11 +338,43 @@ void parse_namespaces(const Field& f, Config& config, Diagnostics& diag) {
   if (mode) config.namespaces = *mode;
 }
 
+// A non-empty list of state names, each at most once; kept in all_connection_states()
+// order so that two configs naming the same states compare equal.
+void parse_connection_states(const Field& f, Config& config, Diagnostics& diag) {
+  if (!check_type(f, YAML::NodeType::Sequence, "a list of states such as [established]", diag)) {
+    return;
+  }
+  if (f.value.size() == 0) {
+    diag.add(f.at(), f.path, "empty list; name at least one state (omit the key for all)");
+    return;
+  }
+  std::map<TcpState, Position> seen;
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const Field item = element(f, i);
+    const std::optional<TcpState> state = parse_enum(item, kStateNames, diag);
+    if (!state) continue;
+    const auto [it, inserted] = seen.try_emplace(*state, item.at());
+    if (!inserted) {
+      diag.add(item.at(), item.path,
+               "duplicate state " + std::string(to_string(*state)) + " (first at " +
+                   format_position(it->second) + ")");
+    }
+  }
+  config.connection_states.clear();
+  for (const TcpState state : all_connection_states()) {
+    if (seen.count(state) != 0) config.connection_states.push_back(state);
+  }
+}
+
 Config parse_root(const YAML::Node& root, Diagnostics& diag) {
   Config config;
-  const Fields fields = read_map(root, "", {"interval", "namespaces", "ports"}, diag);
+  const Fields fields =
+      read_map(root, "", {"interval", "namespaces", "connection_states", "ports"}, diag);
   if (const Field* f = find(fields, "interval")) parse_interval(*f, config, diag);
   if (const Field* f = find(fields, "namespaces")) parse_namespaces(*f, config, diag);
+  if (const Field* f = find(fields, "connection_states")) {
+    parse_connection_states(*f, config, diag);
+  }
   if (const Field* f = find(fields, "ports")) {
     parse_ports(*f, config, diag);
   } else {
@@ -377,6 +420,16 @@ std::string_view to_string(NamespaceMode m) { return name_of(m, kNamespaceNames)
 
 NamespaceMode namespace_scope(const Config& config, const PortPolicy& policy) {
   return policy.namespaces.value_or(config.namespaces);
+}
+
+const std::vector<TcpState>& all_connection_states() {
+  static const std::vector<TcpState> states = [] {
+    std::vector<TcpState> all;
+    all.reserve(kStateNames.size());
+    for (const auto& n : kStateNames) all.push_back(n.value);
+    return all;
+  }();
+  return states;
 }
 
 Config default_config() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config: the YAML config file (schema in DESIGN.md) as a value, and its loader.
 // Every error names the key and its line:column.
 #pragma once
@@ -41,13 +42,21 @@ struct PortPolicy {
   friend bool operator!=(const PortPolicy& a, const PortPolicy& b) { return !(a == b); }
 };
 
+// Every state port_connections can carry, in DESIGN.md's order: the default of
+// `connection_states`.
+const std::vector<TcpState>& all_connection_states();
+
 struct Config {
   std::chrono::milliseconds interval{std::chrono::seconds(15)};
   NamespaceMode namespaces = NamespaceMode::kHost;
+  // The states port_connections exposes (a subset of all_connection_states(), in its
+  // order): fewer states, fewer series. UDP's connected state is established.
+  std::vector<TcpState> connection_states = all_connection_states();
   std::vector<PortPolicy> ports;
 
   friend bool operator==(const Config& a, const Config& b) {
-    return a.interval == b.interval && a.namespaces == b.namespaces && a.ports == b.ports;
+    return a.interval == b.interval && a.namespaces == b.namespaces &&
+           a.connection_states == b.connection_states && a.ports == b.ports;
   }
   friend bool operator!=(const Config& a, const Config& b) { return !(a == b); }
 };

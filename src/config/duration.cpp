@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Durations in the Prometheus style ("15s", "1m30s", "500ms") for the config's interval.
 // parse_duration and format_duration are declared in config.h.
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Positioned YAML walking for the config loader: values with their line:column and key
 // path, a strict map reader (unknown and duplicate keys), and the list of problems found.
 #pragma once

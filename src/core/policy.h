@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Policy: each port's expectation applied to the listeners a snapshot found. Pure; the
 // stage after the snapshot (records -> snapshot -> verdicts).
 #pragma once

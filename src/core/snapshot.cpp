@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/snapshot.h"
 
 #include <algorithm>
@@ -16,15 +17,15 @@ constexpr const char* kUnknown = "unknown";
 struct Slot {
   std::uint16_t port;
   Protocol protocol;
-  std::size_t first_listener;    // index into Snapshot::listeners (ipv4, then ipv6)
-  std::size_t first_connection;  // index into Snapshot::connections
-  bool everywhere;               // namespaces: all; else records of other namespaces are not its
+  const std::vector<TcpState>* states;  // the exposed connection states of the protocol
+  std::size_t first_listener;           // index into Snapshot::listeners (ipv4, then ipv6)
+  std::size_t first_connection;         // index into Snapshot::connections
+  bool everywhere;  // namespaces: all; else records of other namespaces are not its
 };
 
 std::size_t family_index(Family f) { return f == Family::kIpv4 ? 0 : 1; }
 
-std::size_t state_index(Protocol p, TcpState s) {
-  const auto& states = connection_states(p);
+std::size_t state_index(const std::vector<TcpState>& states, TcpState s) {
   const TcpState wanted = s == TcpState::kNewSynRecv ? TcpState::kSynRecv : s;
   const auto it = std::find(states.begin(), states.end(), wanted);
   return it == states.end() ? states.size() : static_cast<std::size_t>(it - states.begin());
@@ -34,20 +35,28 @@ bool slot_before(const Slot& s, std::pair<std::uint16_t, Protocol> key) {
   return std::make_pair(s.port, s.protocol) < key;
 }
 
+// The exposed connection states of TCP and UDP, computed once per snapshot.
+struct ExposedStates {
+  std::vector<TcpState> tcp;
+  std::vector<TcpState> udp;
+  const std::vector<TcpState>& of(Protocol p) const { return p == Protocol::kTcp ? tcp : udp; }
+};
+
 // Lays out every configured combination with a zero count, so absence is a value.
-std::vector<Slot> lay_out(const Config& config, Snapshot& snapshot) {
+std::vector<Slot> lay_out(const Config& config, const ExposedStates& exposed, Snapshot& snapshot) {
   std::vector<Slot> slots;
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
-      slots.push_back({policy.port, protocol, snapshot.listeners.size(),
-                       snapshot.connections.size(),
-                       namespace_scope(config, policy) == NamespaceMode::kAll});
+      const Slot slot{policy.port, protocol, &exposed.of(protocol), snapshot.listeners.size(),
+                      snapshot.connections.size(),
+                      namespace_scope(config, policy) == NamespaceMode::kAll};
+      slots.push_back(slot);
       for (Family family : kFamilies) {
         snapshot.listeners.push_back({policy.port, protocol, family, 0});
       }
       for (Family family : kFamilies) {
         for (Direction direction : kDirections) {
-          for (TcpState state : connection_states(protocol)) {
+          for (TcpState state : *slot.states) {
             snapshot.connections.push_back({policy.port, protocol, family, direction, state, 0});
           }
         }
@@ -71,9 +80,10 @@ Slot* find_slot(std::vector<Slot>& slots, const SocketRecord& record, std::uint1
 
 void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& record,
                       Direction direction) {
-  const auto& states = connection_states(slot.protocol);
-  const std::size_t state = state_index(slot.protocol, record.state);
-  if (state == states.size()) return;  // e.g. a UDP socket in a state ss never shows
+  const auto& states = *slot.states;
+  const std::size_t state = state_index(states, record.state);
+  // A state the config does not keep, or a UDP socket in a state ss never shows.
+  if (state == states.size()) return;
   const std::size_t per_family = 2 * states.size();
   const std::size_t index = slot.first_connection + family_index(record.family) * per_family +
                             (direction == Direction::kInbound ? 0 : states.size()) + state;
@@ -115,19 +125,19 @@ std::string_view to_string(Direction d) {
   return d == Direction::kInbound ? "inbound" : "outbound";
 }
 
-const std::vector<TcpState>& connection_states(Protocol p) {
-  static const std::vector<TcpState> tcp = {
-      TcpState::kEstablished, TcpState::kSynSent,  TcpState::kSynRecv, TcpState::kFinWait1,
-      TcpState::kFinWait2,    TcpState::kTimeWait, TcpState::kClose,   TcpState::kCloseWait,
-      TcpState::kLastAck,     TcpState::kClosing};
-  static const std::vector<TcpState> udp = {TcpState::kEstablished};
-  return p == Protocol::kTcp ? tcp : udp;
+std::vector<TcpState> connection_states(const Config& config, Protocol p) {
+  if (p == Protocol::kTcp) return config.connection_states;
+  const auto& kept = config.connection_states;
+  if (std::find(kept.begin(), kept.end(), TcpState::kEstablished) == kept.end()) return {};
+  return {TcpState::kEstablished};
 }
 
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
                         const OwnerMap& owners, const NamespaceLabels& netns_labels) {
   Snapshot snapshot;
-  std::vector<Slot> slots = lay_out(config, snapshot);
+  const ExposedStates exposed{connection_states(config, Protocol::kTcp),
+                              connection_states(config, Protocol::kUdp)};
+  std::vector<Slot> slots = lay_out(config, exposed, snapshot);
   for (const SocketRecord& record : records) {
     if (is_listener(record)) {
       Slot* slot = find_slot(slots, record, record.local.port);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Snapshot: what one collection found on the watched ports, as counts, listener identities
 // and the listening sockets with their owners. Built by a pure function from socket
 // records, owners and config; the policy stage (core/policy.h) judges it and the
@@ -79,9 +80,10 @@ struct Snapshot {
   std::vector<ListeningSocket> listening;    // every listening socket on a configured port
 };
 
-// The connection states exposed for a protocol: every TCP state but listen; for UDP only
-// established (a connected UDP socket).
-const std::vector<TcpState>& connection_states(Protocol p);
+// The connection states exposed for a protocol: the config's connection_states for TCP
+// (default: every state but listen); for UDP established (a connected UDP socket) when the
+// config keeps it, else none.
+std::vector<TcpState> connection_states(const Config& config, Protocol p);
 
 // Pure: counts the records the way `ss` does. Records on unwatched ports are ignored, so a
 // source may over-report.

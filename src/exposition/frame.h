@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exposition as it crosses from the collecting process to the serving one (a
 // socketpair, once per collection): a frame is the readiness flag and the serialized text.
 // Pure encoding and an incremental decoder, so the serving side trusts nothing it reads:

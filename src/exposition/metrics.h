@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Metrics: the published state (snapshot, verdicts, collection stats, close counters) as Prometheus
 // metric families, and as exposition text serialized once per collection, so that a scrape is a
 // copy of ready bytes. Neither does I/O or holds a lock longer than a pointer copy.

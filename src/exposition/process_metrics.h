@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // process_* metrics of the exporter itself, rendered at scrape time from what
 // kernel/process_stats.h reads (they describe the serving process now, not the last collection).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Web: the HTTP side. One WebServer owns a civetweb CivetServer (built from Debian's source
 // with IPv6 and OpenSSL 3, scripts/build-civetweb.sh) and its request handler; it answers
 // the telemetry path with the exposition serialized at the last collection (text or gzip:

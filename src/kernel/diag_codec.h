@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sock_diag codec: inet_diag dump requests as bytes and reply datagrams decoded into
 // socket records. Pure (no I/O), tested byte for byte on requests and on recorded replies;
 // the netlink channel carries the bytes, the netlink source decides what to ask.

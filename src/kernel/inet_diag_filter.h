@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kernel-side socket filter: the inet_diag bytecode (INET_DIAG_REQ_BYTECODE) that makes a
 // sock_diag dump return only sockets on watched ports, built as plain data like ss does.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NetlinkChannel: the bytes of one NETLINK_SOCK_DIAG conversation (a request out, reply
 // datagrams in), and nothing else. SockDiagChannel is the kernel's socket behind it; tests
 // replay recorded conversations through the same interface, and the fixture recorder wraps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NetlinkSource: the kernel's socket tables through NETLINK_SOCK_DIAG (what ss uses), with
 // the watched ports filtered in the kernel. The strategy only: which dumps to ask for, the
 // fallback when one is refused, the retry when a reply is inconsistent, and the user-space

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Owner lookup: socket inode -> the processes holding it (pid, process name), by walking
 // <procfs>/<pid>/fd, only for listeners on watched ports. Cached: while the set of
 // listeners is unchanged, each collection only re-checks the cached (pid, fd) links and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exporter's own process statistics (cpu, memory, fds, start time), read from
 // /proc/self like every Prometheus client library does. Parsing is pure and tested on
 // recorded lines; read_process_stats() is the I/O around it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcfsSource: the fallback when netlink sock_diag is unavailable. Reads
 // <procfs>/net/{tcp,tcp6,udp,udp6} and keeps the watched ports (filtered here, in user
 // space). Parsing is the pure parse_proc_net, tested on recorded /proc/net files.

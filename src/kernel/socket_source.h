@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SocketSource: the one interface between the kernel and the rest of the exporter.
 // Implementations: NetlinkSource (sock_diag, filtered in the kernel) and ProcfsSource
 // (/proc/net fallback). Tests use recorded fixtures behind the same interface.

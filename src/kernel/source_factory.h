@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chooses the socket source: netlink sock_diag when the kernel offers it, else /proc/net.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "model/collect_stats.h"
 
 namespace port_exporter {

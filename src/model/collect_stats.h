@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exporter's account of its own collections, as values: filled by the collection loop
 // (app/), rendered as port_exporter_* self-metrics (exposition/).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Owner: a process holding a socket, as a value. The kernel layer (kernel/owners.h) finds
 // them; the core labels listeners with them and applies allow-lists to them.
 #pragma once

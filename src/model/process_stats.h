@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exporter's own process statistics, as a value: read by kernel/process_stats.h,
 // rendered as process_* by exposition/process_metrics.h.
 #pragma once

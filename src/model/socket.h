@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SocketRecord: one kernel socket as the sources report it. Everything downstream of the
 // sources (snapshot, policy, metrics) works on these value types only.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks deploy/grafana/port_exporter.json: the structure Grafana needs to import it, then
 // every variable query and every panel query against a live Prometheus that scrapes a live
 // port_exporter (started by dashboard.test.sh). Each panel query must return data.

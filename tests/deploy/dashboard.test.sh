@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every query of deploy/grafana/port_exporter.json returns data against a real Prometheus
 # scraping a real port_exporter, with the dashboard's variables substituted.
 # The watched ports are real listeners: the Prometheus server's own port (expect: absent,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The container image, end to end (slow: builds the image; not part of `make test`).
 # Run: make image-test  (= scripts/install-deps.sh image && bash tests/deploy/image.sh)
 #
@@ -56,6 +57,12 @@ started=$SECONDS
 "$repo_root/scripts/build-image.sh" "$image"
 size=$(podman_cmd image inspect --format '{{.Size}}' "$image")
 echo "built $image in $((SECONDS - started))s"
+labels=$(podman_cmd image inspect --format \
+  '{{index .Labels "org.opencontainers.image.version"}} {{index .Labels "org.opencontainers.image.revision"}} {{index .Labels "org.opencontainers.image.licenses"}} {{index .Labels "org.opencontainers.image.source"}}' \
+  "$image")
+want_labels="$version $(git -C "$repo_root" rev-parse HEAD) Apache-2.0 https://github.com/port-exporter/port_exporter"
+[ "$labels" = "$want_labels" ] || fail "OCI labels: got '$labels', want '$want_labels'"
+echo "ok   OCI labels version, revision, licenses, source: $labels"
 
 web_port=$(free_port)
 watched_port=$(free_port "$web_port")

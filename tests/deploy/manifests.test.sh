@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Kubernetes base renders (`kubectl kustomize deploy/kubernetes`), every object passes
 # the Kubernetes / Prometheus Operator schemas (npm kubernetes-models), the objects refer
 # to each other correctly (validate-manifests.js), the ConfigMap holds config/port_exporter.yml
@@ -19,11 +20,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Schema packages, pinned by package-lock.json: installed on the first run (a fresh clone).
-if [ ! -f "$here/node_modules/.package-lock.json" ] ||
-   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  echo "npm ci in tests/deploy" >&2
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+# shellcheck source=../lib.sh
+source "$repo_root/tests/lib.sh"
+npm_ci_once "$here"
 
 fail=0
 step() { echo "--- $*"; }
@@ -84,7 +83,13 @@ diff <(grep -v -e '- BPF' -e '- PERFMON' "$work/probe.yaml") "$work/rendered.yam
 step "the kube-prometheus-stack overlay of docs/deploy.md"
 mkdir -p "$work/overlay"
 base_rel=$(realpath --relative-to="$work/overlay" "$repo_root/deploy/kubernetes")  # no absolute paths
-cat >"$work/overlay/kustomization.yaml" <<EOF
+# kubectl 1.21+ embeds kustomize v4/v5 (the docs' form); Debian 12's kubectl 1.20 embeds
+# kustomize v2.0.3: no `patches`, bases under `bases`. docs/deploy.md shows both forms.
+client_minor=$(kubectl version --client -o json 2>/dev/null |
+  sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n 1)
+echo "kubectl client 1.${client_minor:-?}"
+if [ "${client_minor:-99}" -ge 21 ]; then
+  cat >"$work/overlay/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: monitoring
@@ -103,6 +108,29 @@ patches:
         path: /metadata/labels/release
         value: kube-prometheus-stack
 EOF
+else
+  cat >"$work/overlay/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: monitoring
+bases:
+  - $base_rel
+images:
+  - name: localhost/port_exporter
+    newName: registry.example.com/port_exporter
+    newTag: 0.1.0
+patchesJson6902:
+  - target: {group: monitoring.coreos.com, version: v1, kind: ServiceMonitor, name: port-exporter}
+    path: release-label.yaml
+  - target: {group: monitoring.coreos.com, version: v1, kind: PrometheusRule, name: port-exporter}
+    path: release-label.yaml
+EOF
+  cat >"$work/overlay/release-label.yaml" <<EOF
+- op: add
+  path: /metadata/labels/release
+  value: kube-prometheus-stack
+EOF
+fi
 kubectl kustomize "$work/overlay" >"$work/overlay.yaml"
 # shellcheck disable=SC2016  # JavaScript template strings, not shell
 node -e '

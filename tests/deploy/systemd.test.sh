@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # deploy/systemd/port_exporter.service passes `systemd-analyze verify` (with ExecStart
 # pointed at the built binary: verify needs it to exist), keeps the hardening docs/deploy.md
 # promises, and scores "OK" or better in `systemd-analyze security`.

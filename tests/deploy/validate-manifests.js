@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validates the rendered kustomize output (`kubectl kustomize deploy/kubernetes`): every
 // object against the Kubernetes / Prometheus Operator schemas, then the references between
 // them. Writes the ConfigMap's config and the PrometheusRule's groups to OUT_DIR for the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End to end: the real exporter, a real Prometheus loading the shipped alert rules, real
 # sockets. Only `for:` is shortened (sed), so the expressions and templates under test are
 # the shipped ones. Checks: an expected port with no listener fires

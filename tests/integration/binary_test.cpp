@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The built port_exporter binary as a user runs it: flags, exit codes, --once, the HTTP
 // endpoints, SIGHUP reload and SIGTERM shutdown.
 #include <gtest/gtest.h>
@@ -6,6 +7,9 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "http_client.h"
 #include "process.h"
@@ -229,6 +233,59 @@ TEST(BinaryTest, ABlindOwnerLookupIsLoggedAndCounted) {
   EXPECT_FALSE(contains(root.err(), "missing_capabilities")) << root.err();
   EXPECT_TRUE(contains(root.out(), "port_exporter_unattributed_listeners{port=\"" + port +
                                        "\",protocol=\"tcp\"} 0"));
+}
+
+// connection_states: only the kept states are printed (zeros included), and a real
+// established connection is counted in both directions.
+TEST(BinaryTest, OncePrintsOnlyTheConfiguredConnectionStates) {
+  test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
+  const int port_number = listener.local_port();
+  test::TestSocket client =
+      test::open_connection(Protocol::kTcp, "127.0.0.1", static_cast<std::uint16_t>(port_number));
+  test::TestSocket server = test::accept_connection(listener);
+  const std::string port = std::to_string(port_number);
+  TempFile config("connection_states: [established, time_wait]\nports:\n  - port: " + port +
+                  "\n    protocols: [tcp]\n");
+  ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
+  ASSERT_EQ(p.wait(), 0) << p.err();
+  std::vector<std::string> lines;
+  std::istringstream out(p.out());
+  for (std::string line; std::getline(out, line);) {
+    if (line.rfind("port_connections{", 0) == 0) lines.push_back(line);
+  }
+  const std::string prefix = "port_connections{port=\"" + port + "\",protocol=\"tcp\",family=\"";
+  const std::vector<std::string> expected = {
+      prefix + "ipv4\",direction=\"inbound\",state=\"established\"} 1",
+      prefix + "ipv4\",direction=\"inbound\",state=\"time_wait\"} 0",
+      prefix + "ipv4\",direction=\"outbound\",state=\"established\"} 1",
+      prefix + "ipv4\",direction=\"outbound\",state=\"time_wait\"} 0",
+      prefix + "ipv6\",direction=\"inbound\",state=\"established\"} 0",
+      prefix + "ipv6\",direction=\"inbound\",state=\"time_wait\"} 0",
+      prefix + "ipv6\",direction=\"outbound\",state=\"established\"} 0",
+      prefix + "ipv6\",direction=\"outbound\",state=\"time_wait\"} 0"};
+  EXPECT_EQ(lines, expected) << p.out();
+}
+
+// The README's series count, from a real --once output: 54 series per tcp+udp port with
+// every state (port_listener_info aside: nothing listens), 30 with four states.
+TEST(BinaryTest, OnceSeriesCountPerPortFollowsConnectionStates) {
+  const auto port_series = [](const std::string& states_line) {
+    TempFile config(states_line + "ports:\n  - port: 2908\n  - port: 2909\n");
+    ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
+    EXPECT_EQ(p.wait(), 0) << p.err();
+    int count = 0;
+    std::istringstream out(p.out());
+    for (std::string line; std::getline(out, line);) {
+      if (line.rfind("port_", 0) == 0 && line.rfind("port_exporter_", 0) != 0 &&
+          line.rfind("port_listener_info", 0) != 0) {
+        ++count;
+      }
+    }
+    return count;
+  };
+  EXPECT_EQ(port_series(""), 2 * 54);
+  EXPECT_EQ(port_series("connection_states: [established, syn_recv, time_wait, close_wait]\n"),
+            2 * 30);
 }
 
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole collection path (kernel source -> owners -> snapshot -> metrics -> HTTP) on
 // real loopback sockets, every count compared with `ss` run in the same test.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NetlinkSource on real sockets on loopback, compared with `ss` run on the same sockets
 // with the same port filter.
 #include "kernel/netlink_source.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcfsSource and OwnerResolver on the real /proc, against NetlinkSource on the same
 // sockets: both sources must see the same set.
 #include "kernel/procfs_source.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privilege separation on the real binary: the process listening on the metrics port is
 // not the one that collects, holds no capability, runs as nobody under no_new_privs and
 // seccomp; the death of either process ends the other, a deliberate stop exits 0.

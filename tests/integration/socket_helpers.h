@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helpers: real TCP/UDP sockets on loopback (RAII, port 0 -> a free port) and `ss` run
 // with a port filter, so integration tests compare the exporter with ss on the same sockets.
 // Failures throw std::runtime_error naming the call: gtest reports them as test failures.

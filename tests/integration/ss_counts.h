@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What `ss` says about the watched ports, counted with the exporter's rules, so tests can
 // compare every exported number with ss run on the same sockets in the same test.
 #pragma once

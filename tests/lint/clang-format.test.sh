@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every C++ file follows .clang-format (Google base, 100 columns).
 set -euo pipefail
 : "${REPO_ROOT:?}"

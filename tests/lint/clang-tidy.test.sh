@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # clang-tidy with the repository's .clang-tidy (bug patterns, performance) on src/: any
 # finding fails. Uses the build's compile_commands.json.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The tree shows the data path, and includes only point down it: each folder of src/ may
 # include the folders listed for it below, nothing above. Together with "a folder includes
 # only lower folders", this means the include graph between folders has no cycle.

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shipped alert rules load cleanly (lint included), pass their promtool unit tests, and
 # every alert has severity, summary, description and a runbook_url whose anchor exists in
-# docs/runbook.md.
+# docs/runbook.md; the runbook base rewritten by scripts/gen-prometheusrule.sh
+# --runbook-base moves every link and nothing else.
 set -euo pipefail
 
 repo_root=${REPO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 rules="$repo_root/deploy/prometheus/port_exporter.rules.yml"
 runbook="$repo_root/docs/runbook.md"
-runbook_prefix="https://github.com/port-exporter/port_exporter/blob/main/docs/runbook.md#"
+gen=$repo_root/scripts/gen-prometheusrule.sh
+runbook_prefix="$("$gen" --print-default-runbook-base)#"
 
 if ! command -v promtool >/dev/null; then
   echo "SKIP: promtool not installed (Debian package prometheus)" >&2
@@ -45,4 +48,25 @@ while read -r name; do
     failed=1
   fi
 done < <(awk '/^ *- alert: /{print $3}' "$rules" | sort -u)
+
+# Another base: every link moves to it, the rest of the file is unchanged, promtool agrees.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+other=https://runbooks.example.com/ops/port_exporter
+"$gen" --runbook-base="$other" --rules >"$work/rebased.yml"
+moved=$(grep -c "^ *runbook_url: $other#[a-z]*\$" "$work/rebased.yml" || true)
+if [ "$moved" -ne "$rule_count" ]; then
+  echo "FAIL: --runbook-base moved $moved of $rule_count runbook_url lines" >&2
+  failed=1
+fi
+if ! diff <(grep -v 'runbook_url: ' "$rules") <(grep -v 'runbook_url: ' "$work/rebased.yml") >&2; then
+  echo "FAIL: --runbook-base changed more than the runbook links" >&2
+  failed=1
+fi
+promtool check rules --lint=all --lint-fatal "$work/rebased.yml" >/dev/null ||
+  { echo "FAIL: the rebased rules do not load" >&2; failed=1; }
+"$gen" --runbook-base="$other" >"$work/rebased-prometheusrule.yaml"
+grep -q "^ *runbook_url: $other#portunexpectedlistener\$" "$work/rebased-prometheusrule.yaml" ||
+  { echo "FAIL: the rebased PrometheusRule lacks the new link" >&2; failed=1; }
+[ "$failed" -eq 0 ] && echo "rules: all checks passed (default and rebased runbook links)"
 exit "$failed"

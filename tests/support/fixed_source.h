@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A SocketSource that returns records given up front (recorded fixtures, or one real dump
 // replayed), so the pipeline after the kernel runs without a kernel.
 #pragma once

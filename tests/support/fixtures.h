@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loads recorded fixtures from tests/fixtures (FIXTURES_DIR is set by tests/CMakeLists.txt).
 #pragma once
 

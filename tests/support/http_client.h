@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal blocking HTTP/1.1 client for tests: one request per connection, reads until
 // the server closes or Content-Length is satisfied.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A snapshot together with its verdicts, for tests that check both stages of the pure core
 // on the same records (records -> snapshot -> verdicts).
 #pragma once

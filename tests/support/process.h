@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the built port_exporter binary as a child process for tests: capture its output,
 // signal it, wait for it with a deadline.
 #pragma once

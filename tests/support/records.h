@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builders for SocketRecords in unit tests: readable fixtures without a kernel.
 #pragma once
 

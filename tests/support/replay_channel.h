@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A NetlinkChannel that plays back a conversation: recorded by RecordingChannel (frames,
 // see tests/fixtures/README.md) or scripted by a test (a failure the kernel rarely gives:
 // ENOBUFS, NLM_F_DUMP_INTR, a refused request). Every request sent is kept, and compared

@@ -1,6 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "app/cli.h"
 
 #include <gtest/gtest.h>
+
+#include <regex>
+
+#include "base/version.h"
 
 namespace port_exporter {
 namespace {
@@ -90,6 +95,20 @@ TEST(CliTest, UsageNamesEveryFlag) {
         "--log.level", "--log.format", "--version", "--help"}) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
   }
+}
+
+// The five lines of `prometheus --version`, "go version" replaced by the compiler.
+TEST(CliTest, VersionTextHasThePrometheusLayout) {
+  const std::string text = version_text();
+  const std::regex layout(
+      "port_exporter, version [0-9]+\\.[0-9]+\\.[0-9]+ \\(branch: [^,]+, revision: [^)]+\\)\n"
+      "  build user:       [^\n]+\n"
+      "  build date:       [0-9]{8}-[0-9]{2}:[0-9]{2}:[0-9]{2}\n"
+      "  compiler:         [^\n]+ [0-9.]+\n"
+      "  platform:         linux/[a-z0-9_]+\n");
+  EXPECT_TRUE(std::regex_match(text, layout)) << text;
+  EXPECT_NE(text.find(std::string("version ") + kVersion + " "), std::string::npos) << text;
+  EXPECT_NE(text.find(std::string("revision: ") + kRevision + ")"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "config/config.h"
 
 #include <gtest/gtest.h>
@@ -110,6 +111,46 @@ TEST(ConfigTest, DesignDocExampleEqualsDefaultConfig) {
       "    description: \"IANA 'mao': no known protocol, nothing should listen here\"\n"
       "    allowed_processes: []    # with expect: present\n");
   EXPECT_EQ(config, default_config());
+}
+
+TEST(ConfigTest, ConnectionStatesDefaultToAllTenInDesignOrder) {
+  const Config config = parse_ok("ports:\n  - port: 2908\n");
+  EXPECT_EQ(config.connection_states,
+            (std::vector<TcpState>{TcpState::kEstablished, TcpState::kSynSent, TcpState::kSynRecv,
+                                   TcpState::kFinWait1, TcpState::kFinWait2, TcpState::kTimeWait,
+                                   TcpState::kClose, TcpState::kCloseWait, TcpState::kLastAck,
+                                   TcpState::kClosing}));
+  EXPECT_EQ(default_config().connection_states, config.connection_states);
+}
+
+TEST(ConfigTest, ConnectionStatesKeepTheNamedOnesInDesignOrder) {
+  const Config config = parse_ok(
+      "connection_states: [close_wait, established, time_wait, syn_recv]\n"
+      "ports:\n  - port: 2908\n");
+  EXPECT_EQ(config.connection_states,
+            (std::vector<TcpState>{TcpState::kEstablished, TcpState::kSynRecv, TcpState::kTimeWait,
+                                   TcpState::kCloseWait}));
+  // Same states, other order: the same config (a reload that only reorders changes nothing).
+  EXPECT_EQ(config, parse_ok("connection_states: [established, syn_recv, time_wait, close_wait]\n"
+                             "ports:\n  - port: 2908\n"));
+}
+
+TEST(ConfigTest, RejectsUnknownConnectionStateListingValidValues) {
+  EXPECT_EQ(errors_of("connection_states: [established, listen]\nports:\n  - port: 1\n"),
+            "config.yml:1:34: connection_states[1]: \"listen\" is not valid; valid values: "
+            "established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close, "
+            "close_wait, last_ack, closing");
+}
+
+TEST(ConfigTest, RejectsDuplicateEmptyAndScalarConnectionStates) {
+  EXPECT_EQ(errors_of("connection_states: [time_wait, time_wait]\nports:\n  - port: 1\n"),
+            "config.yml:1:32: connection_states[1]: duplicate state time_wait (first at 1:21)");
+  EXPECT_EQ(errors_of("connection_states: []\nports:\n  - port: 1\n"),
+            "config.yml:1:20: connection_states: empty list; name at least one state (omit the "
+            "key for all)");
+  EXPECT_EQ(errors_of("connection_states: established\nports:\n  - port: 1\n"),
+            "config.yml:1:20: connection_states: expected a list of states such as "
+            "[established], got \"established\"");
 }
 
 TEST(ConfigTest, AcceptsFlowStyleEntriesAndNumericDescription) {
@@ -250,7 +291,8 @@ TEST(ConfigTest, RejectsMissingPorts) {
 
 TEST(ConfigTest, RejectsUnknownTopLevelKeyListingAllowedKeys) {
   EXPECT_EQ(errors_of("interval: 15s\nintreval: 30s\nports: [{port: 1}]\n"),
-            "config.yml:2:1: intreval: unknown key; allowed keys: interval, namespaces, ports");
+            "config.yml:2:1: intreval: unknown key; allowed keys: interval, namespaces, "
+            "connection_states, ports");
 }
 
 TEST(ConfigTest, RejectsUnknownPortKeyListingAllowedKeys) {
@@ -533,7 +575,8 @@ TEST(ConfigTest, CollectsAllErrorsSortedByPosition) {
             "at 2:11\n"
             "config.yml:6:11: interval: 0s is outside 1s..1h\n"
             "config.yml:7:13: namespaces: \"some\" is not valid; valid values: host, all\n"
-            "config.yml:8:1: extra: unknown key; allowed keys: interval, namespaces, ports");
+            "config.yml:8:1: extra: unknown key; allowed keys: interval, namespaces, "
+            "connection_states, ports");
 }
 
 // ---- files

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exposition frames that cross from the collector to the serving process: whole frames
 // out whatever the chunking, and a stream that is not ours refused, never half-used.
 #include "exposition/frame.h"

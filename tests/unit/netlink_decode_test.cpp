@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Netlink request encoding and reply decoding on replies recorded from real sockets
 // (tests/fixtures/netlink, see tests/fixtures/README.md and sockets_manifest.txt).
 #include <gmock/gmock.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NetlinkSource's strategy (probe, one TCPDIAG walk for both families, per-family fallback,
 // retry of inconsistent replies, user-space filter) on conversations replayed through a
 // NetlinkChannel: recorded from the kernel (tests/fixtures/netlink/session.bin) or scripted

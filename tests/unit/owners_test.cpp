@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OwnerResolver on a fake procfs tree: <root>/<pid>/fd/<n> symlinks to "socket:[inode]" and
 // <root>/<pid>/comm files, as the kernel lays them out.
 #include "kernel/owners.h"

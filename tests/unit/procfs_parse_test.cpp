@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /proc/net parsing and ProcfsSource on /proc/net files recorded from real sockets, at the
 // same moment as the netlink fixtures (tests/fixtures/README.md, sockets_manifest.txt).
 #include <gmock/gmock.h>

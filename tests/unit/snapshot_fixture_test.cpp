@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Aggregation and policy on the recorded kernel replies (tests/fixtures/README.md): the
 // netlink dumps and the /proc/net copies taken at the same moment give the same snapshot,
 // with the counts of the sockets the recorder opened.

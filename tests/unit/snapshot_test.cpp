@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/snapshot.h"
 
 #include <gtest/gtest.h>
@@ -57,6 +58,40 @@ TEST(SnapshotTest, ExposesEveryConfiguredCombinationWithZeros) {
   EXPECT_EQ(s.verdicts[0].unexpected, 0u);
   EXPECT_EQ(s.verdicts[0].missing, 0u);
   EXPECT_TRUE(s.listener_info.empty());
+}
+
+// connection_states keeps only the named states: their zeros are exposed, other states
+// are neither exposed nor counted; UDP keeps established only when the list has it.
+TEST(SnapshotTest, ExposesAndCountsOnlyTheConfiguredConnectionStates) {
+  Config config = config_for(2908);
+  config.connection_states = {TcpState::kSynRecv, TcpState::kTimeWait};
+  const Snapshot s = build_snapshot(
+      config,
+      {connection(Protocol::kTcp, Family::kIpv4, TcpState::kTimeWait, 2908, 40000),
+       connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2908, 40001),
+       connection(Protocol::kUdp, Family::kIpv4, TcpState::kEstablished, 2908, 40002)},
+      {});
+  // tcp: 2 families x 2 directions x 2 states; udp: none.
+  ASSERT_EQ(s.connections.size(), 8u);
+  for (const auto& c : s.connections) {
+    EXPECT_EQ(c.protocol, Protocol::kTcp);
+    EXPECT_TRUE(c.state == TcpState::kSynRecv || c.state == TcpState::kTimeWait);
+  }
+  EXPECT_EQ(
+      connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound, TcpState::kTimeWait),
+      1u);
+  EXPECT_EQ(
+      connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound, TcpState::kSynRecv),
+      0u);
+  EXPECT_EQ(s.listeners.size(), 4u);  // listeners do not depend on connection_states
+
+  config.connection_states = {TcpState::kEstablished};
+  const Snapshot with_udp = build_snapshot(
+      config, {connection(Protocol::kUdp, Family::kIpv6, TcpState::kEstablished, 2908, 40003)}, {});
+  ASSERT_EQ(with_udp.connections.size(), 4u + 4u);
+  EXPECT_EQ(connections(with_udp, 2908, Protocol::kUdp, Family::kIpv6, Direction::kInbound,
+                        TcpState::kEstablished),
+            1u);
 }
 
 TEST(SnapshotTest, CountsListenersPerFamily) {
