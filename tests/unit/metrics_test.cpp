@@ -107,7 +107,9 @@ TEST(MetricsTest, ClosedAttemptsAreAbsentWhenTheProbeIsNotLoaded) {
 
 TEST(MetricsTest, CloseCountersStartAtZeroForEveryConfiguredCombination) {
   ExporterState state = known_state();
-  state.closes = build_close_report(Config{{}, NamespaceMode::kHost, {PortPolicy{}}}, {}, {});
+  Config config;
+  config.ports = {PortPolicy{}};
+  state.closes = build_close_report(config, {}, {});
   const std::string text = expose(state);
   EXPECT_NE(text.find("port_listeners_closed_total{port=\"0\",protocol=\"udp\",family=\"ipv6\"} 0"),
             std::string::npos);
