@@ -3,11 +3,13 @@
 // endpoints, SIGHUP reload and SIGTERM shutdown.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -235,10 +237,22 @@ TEST(BinaryTest, ABlindOwnerLookupIsLoggedAndCounted) {
                                        "\",protocol=\"tcp\"} 0"));
 }
 
+// A TCP listener on a port below the ephemeral range (32768..60999), so that no client
+// socket of another test can hold it as its local port (its TIME_WAIT would count inbound);
+// bind() without SO_REUSEADDR refuses a port any socket still holds, TIME_WAIT included.
+test::TestSocket listener_below_ephemeral_range() {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(20000 + (::getpid() + attempt * 7919) % 12768);
+    test::TestSocket s = test::try_open_listener(Protocol::kTcp, "127.0.0.1", port);
+    if (s.fd() >= 0) return s;
+  }
+  throw std::runtime_error("no free port in 20000..32767");
+}
+
 // connection_states: only the kept states are printed (zeros included), and a real
 // established connection is counted in both directions.
 TEST(BinaryTest, OncePrintsOnlyTheConfiguredConnectionStates) {
-  test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
+  test::TestSocket listener = listener_below_ephemeral_range();
   const int port_number = listener.local_port();
   test::TestSocket client =
       test::open_connection(Protocol::kTcp, "127.0.0.1", static_cast<std::uint16_t>(port_number));
@@ -266,26 +280,43 @@ TEST(BinaryTest, OncePrintsOnlyTheConfiguredConnectionStates) {
   EXPECT_EQ(lines, expected) << p.out();
 }
 
-// The README's series count, from a real --once output: 54 series per tcp+udp port with
-// every state (port_listener_info aside: nothing listens), 30 with four states.
-TEST(BinaryTest, OnceSeriesCountPerPortFollowsConnectionStates) {
-  const auto port_series = [](const std::string& states_line) {
-    TempFile config(states_line + "ports:\n  - port: 2908\n  - port: 2909\n");
-    ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
-    EXPECT_EQ(p.wait(), 0) << p.err();
-    int count = 0;
-    std::istringstream out(p.out());
-    for (std::string line; std::getline(out, line);) {
-      if (line.rfind("port_", 0) == 0 && line.rfind("port_exporter_", 0) != 0 &&
-          line.rfind("port_listener_info", 0) != 0) {
-        ++count;
-      }
+// The README's series count, from a real --once output: 68 series per tcp+udp port with
+// every state (port_listener_info aside: nothing listens), 44 with four states, 4 more
+// (port_closed_attempts_total) while the eBPF probe is loaded; 21 of the exporter itself.
+struct SeriesCount {
+  int per_port = 0;    // series with a port label, port_listener_info aside, per port
+  int exporter = 0;    // series without a port label (port_exporter_*, process_*)
+  bool probe = false;  // port_exporter_probe_loaded 1: the probe's 4 series per port are in
+};
+
+SeriesCount count_series(const std::string& states_line) {
+  TempFile config(states_line + "ports:\n  - port: 2908\n  - port: 2909\n");
+  ChildProcess p({kBinary, "--once", "--config.file=" + config.path()});
+  EXPECT_EQ(p.wait(), 0) << p.err();
+  SeriesCount count;
+  int port_series = 0;
+  std::istringstream out(p.out());
+  for (std::string line; std::getline(out, line);) {
+    if (line.empty() || line[0] == '#' || line.rfind("port_listener_info", 0) == 0) continue;
+    if (line.find("port=\"") != std::string::npos) {
+      ++port_series;
+    } else {
+      ++count.exporter;
     }
-    return count;
-  };
-  EXPECT_EQ(port_series(""), 2 * 54);
-  EXPECT_EQ(port_series("connection_states: [established, syn_recv, time_wait, close_wait]\n"),
-            2 * 30);
+    if (line == "port_exporter_probe_loaded{probe=\"closed_attempts\"} 1") count.probe = true;
+  }
+  count.per_port = port_series / 2;
+  return count;
+}
+
+TEST(BinaryTest, OnceSeriesCountPerPortFollowsConnectionStates) {
+  const SeriesCount all = count_series("");
+  EXPECT_EQ(all.per_port, 68 + (all.probe ? 4 : 0));
+  EXPECT_EQ(all.exporter, 21);
+  const SeriesCount four =
+      count_series("connection_states: [established, syn_recv, time_wait, close_wait]\n");
+  EXPECT_EQ(four.per_port, 44 + (four.probe ? 4 : 0));
+  EXPECT_EQ(four.exporter, 21);
 }
 
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
