@@ -37,7 +37,10 @@ ports:
     expect: present
     description: "SSH; only sshd may listen"
     allowed_processes: [sshd]
+    allowed_executables: [/usr/sbin/sshd]
+    allowed_uids: [0]
   - port: 2908
+    namespaces: all
   - port: 53
     protocols: [udp, tcp]
     expect: any
@@ -86,6 +89,15 @@ cases=(
   'process name over 15 characters|ports:\n  - port: 53\n    expect: present\n    allowed_processes: [systemd-resolved]\n'
   'allowed_processes without expect present|ports:\n  - port: 22\n    allowed_processes: [sshd]\n'
   'null port|ports:\n  - port:\n'
+  'unknown port namespaces|ports:\n  - port: 22\n    namespaces: some\n'
+  'relative executable|ports:\n  - port: 22\n    expect: present\n    allowed_executables: [sshd]\n'
+  'allowed_executables without expect present|ports:\n  - port: 22\n    allowed_executables: [/usr/sbin/sshd]\n'
+  'uid as a name|ports:\n  - port: 22\n    expect: present\n    allowed_uids: [root]\n'
+  'negative uid|ports:\n  - port: 22\n    expect: present\n    allowed_uids: [-1]\n'
+  'uid (uid_t)-1|ports:\n  - port: 22\n    expect: present\n    allowed_uids: [4294967295]\n'
+  'allowed_uids without expect present|ports:\n  - port: 22\n    allowed_uids: [0]\n'
+  'control character in description|ports:\n  - port: 22\n    description: "a\\x1bb"\n'
+  "description over 1024 bytes|ports:\n  - port: 22\n    description: $(printf 'x%.0s' {1..1025})\n"
 )
 for entry in "${cases[@]}"; do
   name=${entry%%|*}
