@@ -47,7 +47,10 @@ std::vector<Slot> lay_out(const Config& config, const ExposedStates& exposed, Sn
   std::vector<Slot> slots;
   for (const PortPolicy& policy : config.ports) {
     for (Protocol protocol : policy.protocols) {
-      const Slot slot{policy.port, protocol, &exposed.of(protocol), snapshot.listeners.size(),
+      const Slot slot{policy.port,
+                      protocol,
+                      &exposed.of(protocol),
+                      snapshot.listeners.size(),
                       snapshot.connections.size(),
                       namespace_scope(config, policy) == NamespaceMode::kAll};
       slots.push_back(slot);
