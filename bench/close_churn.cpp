@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Closes sockets on unrelated ports at a steady rate, for the destroy-notification cost
 // benchmark (bench/close_events.sh): each iteration binds a UDP socket to 127.0.0.1:0 (a
 // port the kernel picks, never a watched one) and closes it, which makes the kernel send

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cost of the destroy-notification reader (issue 11): the exporter's CPU (every thread,
 # /proc/PID/task/*/schedstat) while unrelated ports close RATE sockets per second, with the
 # kernel filter on and off (PORT_EXPORTER_EVENTS_KERNEL_FILTER=off), next to the same

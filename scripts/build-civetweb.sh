@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds civetweb from Debian's source package with IPv6 and the OpenSSL 3 API (Debian's
 # libcivetweb1 has neither: its TLS path crashes with OpenSSL 3) as a static library plus
 # its C++ wrapper, into a cache prefix that later builds reuse. Prints the prefix on stdout.

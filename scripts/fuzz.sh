@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs each libFuzzer target of tests/fuzz for FUZZ_SECONDS (default 30), starting from its
 # checked-in corpus; new interesting inputs go to BUILD/fuzz-corpus/<target>, crashes to
 # BUILD/fuzz-artifacts/. Prints the executions per target. Exit 1 on any finding: copy the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CloseEventReader: the thread that reads the destroy notifications of every subscribed
 // namespace and turns them into close counters. Collection and scrapes never wait for it:
 // the collection copies the counters (a short lock), a scrape copies serialized bytes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // YAML -> WebConfig with the positioned helpers of the main config: unknown keys, wrong
 // types and bad values are reported with their line:column, all at once.
 #include "config/web_config.h"

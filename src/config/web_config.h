@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The --web.config.file (exporter-toolkit format) as values: TLS server settings, basic
 // auth users (bcrypt hashes) and extra response headers. Parsing only: the files it names
 // are read when the TLS context is built (tls_context.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Why this is bounded, in three passes over at most 1 MiB (load_config's cap):
 //
 // 1. A byte count. yaml-cpp 0.7's scanner keeps every token of a flow collection that could

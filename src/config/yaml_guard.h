@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // YAML guard: proves a config text parses in bounded time and memory before yaml-cpp builds
 // any node from it, and refuses what our schema never needs (anchors, aliases, a second
 // document, deep nesting, huge lists), each with a positioned message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Close counters: what the kernel's destroy notifications said about the watched ports
 // since start, and the report the metrics show. Pure: the event reader thread feeds
 // count_close(), the collection copies the counters and calls build_close_report().

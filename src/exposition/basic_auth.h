@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP basic authentication against the web config's bcrypt hashes. A successful check is
 // cached (keyed by a digest of user, password and hash) so that a scrape pays one bcrypt
 // per password, not one per request; failures are never cached and never say why.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gzip for the exposition: the collection's text is deflated once when it is published;
 // a scrape appends only its own small tail (process_* metrics) as a second deflate run and
 // frames both as one gzip member, so a request never recompresses the bulk.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TLS for the web server: an OpenSSL context built from tls_server_config (certificate, key,
 // client CAs, versions), and the switch that hands every new connection the newest one, so
 // a reloaded web config changes certificates and client rules without a restart.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Capabilities: which of the capabilities the exporter can use it holds (CapEff of
 // /proc/self/status), so that a blind owner lookup or a namespace it cannot enter is said
 // at start rather than discovered as "unknown" labels.

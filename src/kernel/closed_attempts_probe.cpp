@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "kernel/closed_attempts_probe.h"
 
 #include <algorithm>

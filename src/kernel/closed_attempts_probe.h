@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ClosedAttemptsProbe: loads and attaches the eBPF program kernel/bpf/closed_attempts.bpf.c
 // (skb:kfree_skb, reason NO_SOCKET), fills its watched-ports map from the config and reads
 // its per-CPU counters. Optional: load() fails with the reason (built without it, no BTF,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Container and pod identity of a process, without an API server: the container id and
 // pod UID from /proc/<pid>/cgroup (containerd, CRI-O, Docker, podman; systemd and cgroupfs
 // drivers; cgroup v1 and v2), then pod name, namespace and container name from the

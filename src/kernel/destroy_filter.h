@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kernel-side filter for sock_diag destroy notifications: a classic BPF socket filter
 // (SO_ATTACH_FILTER) that passes only messages about watched ports, built as plain data.
 // The multicast groups have no port filter of their own: without this, every socket the

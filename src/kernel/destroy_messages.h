@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Destroy notifications (sock_diag multicast) as socket records: a pure decoder, tested on
 // recorded datagrams. What the kernel sends (checked on Linux 6.18): one SOCK_DIAG_BY_FAMILY
 // message per freed socket, state CLOSE for TCP (a connected UDP socket stays

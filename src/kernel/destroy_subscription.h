@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DestroySubscription: one netlink socket subscribed to the sock_diag destroy groups of
 // one network namespace (a subscriber hears only the namespace its socket was created
 // in), with the watched-port filter attached in the kernel. Decoding is pure

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EventPoller: waits until one of several descriptors is readable, a timeout passes, or
 // another thread calls wake() (an eventfd): how an event reader thread sleeps without
 // ever blocking its stop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "kernel/namespace_sweep.h"
 
 #include <linux/netlink.h>

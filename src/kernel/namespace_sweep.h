@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NamespaceSweep: the socket source for `namespaces: all`. The host namespace is dumped by
 // the source it wraps; every other network namespace on the node (kernel/namespaces.h) by a
 // sock_diag socket created inside it once, with setns on a short-lived thread, and reused;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Namespace set: every network namespace on the node, found from <procfs>/<pid>/ns/net
 // (deduplicated by the namespace file's device and inode) and the named ones under
 // --path.netns (`ip netns`). Labels follow DESIGN.md: "host" for PID 1's, the name for a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sockets created inside another network namespace. A socket belongs for its whole life to
 // the namespace it was created in, so entering once (on a short-lived thread: the
 // collection thread never changes namespace) gives a socket that can be reused for every

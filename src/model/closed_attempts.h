@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Closed attempts: packets (TCP SYNs, UDP datagrams) to a watched port that found no socket,
 // as counted in the kernel by the optional eBPF probe (kernel/closed_attempts_probe.h).
 // Values only: the loop reads them once per collection, exposition renders them.

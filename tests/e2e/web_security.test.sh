@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End to end: --web.config.file with real clients. Certificates and bcrypt hashes are made
 # here (openssl, htpasswd); curl and `openssl s_client` check TLS 1.2/1.3, min_version,
 # plain HTTP refused on the TLS port, client certificates (good, missing, wrong CA), basic

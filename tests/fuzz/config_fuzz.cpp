@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the config loader (text -> Config or positioned errors). Any input must end
 // in bounded time and memory (libFuzzer's -timeout and -rss_limit_mb say when not), and a
 // valid result must hold what the loader promises.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: durations ("1m30s"). A parsed value must format back to text that parses to
 // the same value.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: --web.listen-address ("[HOST]:PORT") -> civetweb's listening_ports value.
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The config loader on the worst inputs of issue 9 and at the edge of each budget:
 # `port_exporter --check-config` must answer (refuse, or accept the largest real config)
 # within 32 MiB peak RSS and 1 s of CPU each, measured with /usr/bin/time. CPU, not wall

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the sock_diag reply decoder. The first byte picks the protocol and whether a
 // sequence number is checked; the rest is the datagram, copied to a fresh buffer as the
 // real caller's receive buffer is (malloc-aligned, exactly the received length).

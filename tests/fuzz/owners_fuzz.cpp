@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: what owner lookup parses from /proc: fd link targets ("socket:[123]"),
 // pid directory names, and process names made label-safe.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the /proc/net/{tcp,tcp6,udp,udp6} parser. The first byte picks the file kind.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays fuzz corpora without libFuzzer: feeds every file under the given directories (or
 // the given files) to the target's LLVMFuzzerTestOneInput, so that `make test` checks every
 // input that ever failed, with g++ and no clang. A crash or a sanitizer report fails the test.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Destroy notifications on real sockets: the subscription, its kernel filter and the
 // reader thread count exactly the closes on watched ports, by kind and direction, in the
 // host namespace and in a network namespace the test creates.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // namespaces: all on real network namespaces (ip netns add, deleted at the end of each test
 // even on failure): listeners and UDP sockets in every namespace counted exactly as `ss`
 // run inside each namespace, summed; a deleted namespace loses its series and our socket.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Network namespaces made by tests with `ip netns add`, unique per test process, deleted
 // in the destructor (also when the test fails), and code that runs inside one.
 #pragma once

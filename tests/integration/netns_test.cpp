@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Network namespace discovery and the setns socket factory, on namespaces the test makes
 // with `ip netns add` (deleted at the end of each test, also on failure).
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The closed-attempts eBPF probe against real packets (issue 14), as root: 20 refused TCP
 # connects and 15 UDP datagrams to a closed watched port on 127.0.0.1 and ::1 count exactly
 # 20 and 15 per family; an unwatched port counts nothing; a port with a listener counts

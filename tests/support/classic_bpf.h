@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A classic BPF interpreter for the instructions build_destroy_filter emits (ld/ldh/ldb
 // abs, ld len, jeq/jge k, ja, ret k), with the kernel's rules: a load past the end of the
 // packet ends the program with 0 (drop). Lets unit tests run the filter on recorded

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Close counters: classification of closed sockets against the watched ports, and the
 // report with every configured combination at zero.
 #include "core/close_counters.h"

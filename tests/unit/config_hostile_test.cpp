@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile configs (issue 9): each finding as a regression test. The inputs are the ones that
 // hung or bloated the loader before yaml_guard; every one must now be refused, fast, with a
 // positioned message. The fuzz corpora under tests/fuzz/ replay more of them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /proc/<pid>/cgroup as each runtime and cgroup driver writes it, and the kubelet's log
 // folder names. The cgroup lines follow the layouts the runtimes document and create
 // (containerd and CRI-O under the kubelet with the systemd and cgroupfs drivers, Docker,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The destroy-notification socket filter: instruction by instruction, and run (by a
 // classic BPF interpreter with the kernel's rules) on notifications recorded from real
 // sockets (tests/fixtures/netlink/destroy).

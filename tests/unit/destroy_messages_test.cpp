@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Destroy notifications decoded from datagrams recorded from real sockets
 // (tests/fixtures/netlink/destroy, manifest.txt there; see tests/fixtures/README.md).
 #include "kernel/destroy_messages.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The namespace set assembled from what /proc/<pid>/ns/net and /run/netns showed.
 #include "kernel/namespaces.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "config/web_config.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The map layouts shared by closed_attempts.bpf.c and its loader (C and C++): keys are
  * plain structs with explicit padding so both compilers lay them out alike. */
 #ifndef PORT_EXPORTER_CLOSED_ATTEMPTS_ABI_H

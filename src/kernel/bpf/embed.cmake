@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Turns the compiled BPF object into a C++ header (bytes for bpf_object__open_mem), so the
 # exporter is one file and the build needs neither bpftool nor xxd.
 # Usage: cmake -DINPUT=closed_attempts.bpf.o -DOUTPUT=closed_attempts_object.h -P embed.cmake

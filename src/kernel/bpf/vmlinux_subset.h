@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The few kernel types closed_attempts.bpf.c reads, checked in so that the build needs no
  * BTF on the build machine. Every struct carries preserve_access_index: libbpf relocates
  * each field offset against the running kernel's BTF at load (CO-RE), so only the names
