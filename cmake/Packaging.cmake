@@ -2,8 +2,8 @@
 # `make deb` (-DPORT_EXPORTER_PACKAGE=ON, then cpack -G DEB): the Debian package for bare
 # hosts. /usr/bin/port_exporter, the default config as a conffile, the hardened systemd unit
 # of deploy/systemd (ExecStart rewritten to /usr/bin), its opt-in drop-in for the eBPF probe
-# as an example (docs/deploy.md), a man page made by help2man from --help, and the maintainer
-# scripts of packaging/deb (enable + start like debhelper).
+# under /usr/share/port-exporter (docs/deploy.md), a man page made by help2man from --help,
+# and the maintainer scripts of packaging/deb (enable + start like debhelper).
 
 find_program(HELP2MAN help2man REQUIRED)
 find_program(GZIP gzip REQUIRED)
@@ -26,9 +26,11 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/port_exporter.service "${unit}")
 install(FILES ${PROJECT_SOURCE_DIR}/config/port_exporter.yml DESTINATION /etc/port_exporter)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/port_exporter.service DESTINATION /lib/systemd/system)
 install(FILES ${man_page} DESTINATION share/man/man1)
-# Opt-in (CAP_BPF, CAP_PERFMON, bpf()): an example, not installed under /lib/systemd.
+# Opt-in (CAP_BPF, CAP_PERFMON, bpf()): shipped, not installed under /lib/systemd. Not under
+# /usr/share/doc: minimal systems drop it (dpkg path-exclude: debian:bookworm-slim, and the
+# debootstrap base of tests/deploy/deb.sh had no examples/ there).
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/port_exporter.service.d/closed-attempts.conf
-  DESTINATION share/doc/port-exporter/examples/port_exporter.service.d)
+  DESTINATION share/port-exporter/systemd)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/NOTICE
   ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md
   DESTINATION share/doc/port-exporter)
@@ -53,7 +55,7 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
  Prometheus on :12908/metrics. The systemd unit runs it with DynamicUser and two
  capabilities (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH) for owner lookup; HTTP is served by
  an unprivileged child under a seccomp filter. The optional eBPF probe needs the drop-in
- of /usr/share/doc/port-exporter/examples (CAP_BPF, CAP_PERFMON).")
+ /usr/share/port-exporter/systemd/closed-attempts.conf (CAP_BPF, CAP_PERFMON).")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/deb/conffiles ${PROJECT_SOURCE_DIR}/packaging/deb/postinst
   ${PROJECT_SOURCE_DIR}/packaging/deb/prerm ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)

@@ -36,10 +36,10 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$work/contents.txt"
 for path in ./usr/bin/port_exporter ./etc/port_exporter/port_exporter.yml \
   ./lib/systemd/system/port_exporter.service ./usr/share/man/man1/port_exporter.1.gz \
   ./usr/share/doc/port-exporter/LICENSE \
-  ./usr/share/doc/port-exporter/examples/port_exporter.service.d/closed-attempts.conf; do
+  ./usr/share/port-exporter/systemd/closed-attempts.conf; do
   grep -qxF "$path" "$work/contents.txt" || fail "$path not in the package"
 done
-echo "ok   binary, config, unit, probe drop-in example, man page, LICENSE in the package"
+echo "ok   binary, config, unit, probe drop-in, man page, LICENSE in the package"
 dpkg-deb -I "$deb" conffiles >"$work/conffiles"
 grep -qxF /etc/port_exporter/port_exporter.yml "$work/conffiles" || fail "config is not a conffile"
 depends=$(dpkg-deb -f "$deb" Depends)
@@ -84,7 +84,7 @@ podman_cmd run --rm --network=host --ulimit nofile=4096:4096 --ulimit nproc=4096
     grep -qx "SystemCallFilter=capset seccomp" /lib/systemd/system/port_exporter.service
     # The probe drop-in, installed as docs/deploy.md says, still verifies.
     mkdir -p /etc/systemd/system/port_exporter.service.d
-    cp /usr/share/doc/port-exporter/examples/port_exporter.service.d/closed-attempts.conf \
+    cp /usr/share/port-exporter/systemd/closed-attempts.conf \
       /etc/systemd/system/port_exporter.service.d/
     systemd-analyze verify port_exporter.service >/tmp/verify.txt 2>&1 || true
     if [ -s /tmp/verify.txt ]; then cat /tmp/verify.txt; echo "FAIL: verify with the drop-in"; exit 1; fi
