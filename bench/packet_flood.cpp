@@ -81,7 +81,8 @@ int flood_udp(const char* address, int port, double seconds, long rate) {
   }
   const double elapsed = seconds_since(start);
   close(fd);
-  std::printf("sent=%ld seconds=%.3f rate=%.0f\n", sent, elapsed, static_cast<double>(sent) / elapsed);
+  std::printf("sent=%ld seconds=%.3f rate=%.0f\n", sent, elapsed,
+              static_cast<double>(sent) / elapsed);
   return 0;
 }
 
