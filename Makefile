@@ -53,11 +53,13 @@ fuzz:
 	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 # Builds the container image with podman (base image made offline with debootstrap) and
-# checks that it serves /metrics and counts a listener on the host. Slow (~2 min cold), so
-# not part of `make test`; CI runs it after `make test`.
+# checks that it serves /metrics and counts a listener on the host; then runs the shipped
+# systemd unit under a real systemd in a container (tests/deploy/systemd_live.sh). Slow
+# (~2 min cold + ~2 min), so not part of `make test`; CI runs it after `make test`.
 image-test:
 	scripts/install-deps.sh image
 	bash tests/deploy/image.sh
+	bash tests/deploy/systemd_live.sh
 
 bench:
 	scripts/install-deps.sh bench

@@ -40,3 +40,11 @@ stop() {
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+
+# podman as CI has it: runc (crun is not installed with --no-install-recommends), cgroupfs
+# and file events when systemd is not PID 1. Flags, not /etc/containers edits.
+podman_cmd() {
+  local flags=(--runtime runc)
+  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
+  podman "${flags[@]}" "$@"
+}
