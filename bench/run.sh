@@ -12,7 +12,8 @@
 # BENCH_CPU_WINDOW [10, seconds of 1 s collections per level], BENCH_BG_WINDOW [45, seconds
 # of the 15 s interval exporter at the largest level], BENCH_SLEEPERS [2000].
 # Method and a real run: docs/benchmarks.md. Ends with bench/close_events.sh (the cost of
-# the destroy-notification reader; BENCH_CLOSE_RATES, BENCH_CLOSE_WINDOW).
+# the destroy-notification reader; BENCH_CLOSE_RATES, BENCH_CLOSE_WINDOW) and
+# bench/closed_attempts.sh (the eBPF probe; BENCH_PROBE_ROUNDS, _WINDOW, _RATE).
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -448,3 +449,7 @@ check() {  # check DESCRIPTION VALUE OP LIMIT
 # The destroy-notification reader's cost (issue 11): its own script, also runnable alone.
 log "destroy notifications: exporter CPU while unrelated ports close sockets"
 "$repo/bench/close_events.sh" "$build"
+
+# The closed-attempts eBPF probe's cost (issue 14): its own script, also runnable alone.
+log "closed-attempts probe: dropped-packet and loopback throughput with and without it"
+"$repo/bench/closed_attempts.sh" "$build"

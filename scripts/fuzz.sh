@@ -4,13 +4,14 @@
 # checked-in corpus; new interesting inputs go to BUILD/fuzz-corpus/<target>, crashes to
 # BUILD/fuzz-artifacts/. Prints the executions per target. Exit 1 on any finding: copy the
 # artifact into tests/fuzz/<target>/ (then `make test` replays it), fix, rerun.
-# Usage: scripts/fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]
+# Usage: scripts/fuzz.sh BUILD_DIR [SECONDS_PER_TARGET]   (FUZZ_TARGETS="a b": only those)
 set -euo pipefail
 
 build=${1:?usage: $0 BUILD_DIR [SECONDS]}
 seconds=${2:-${FUZZ_SECONDS:-30}}
 root=$(cd "$(dirname "$0")/.." && pwd)
-targets=(config netlink procfs duration listen_address owners)
+targets=(${FUZZ_TARGETS:-config netlink procfs duration listen_address owners web_config http_headers
+  frame})
 
 mkdir -p "$build/fuzz-artifacts"
 status=0

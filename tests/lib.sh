@@ -52,3 +52,11 @@ npm_ci_once() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 }
+
+# podman as CI has it: runc (crun is not installed with --no-install-recommends), cgroupfs
+# and file events when systemd is not PID 1. Flags, not /etc/containers edits.
+podman_cmd() {
+  local flags=(--runtime runc)
+  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
+  podman "${flags[@]}" "$@"
+}
