@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cost of the closed-attempts eBPF probe (issue 14), side by side in one run: UDP datagrams
 # to a closed, unwatched port on 127.0.0.1 (each one dropped for want of a socket: the
 # packets the probe inspects) and a loopback TCP stream (packets the probe never sees), with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Traffic for the closed-attempts probe benchmark (bench/closed_attempts.sh):
 //
 //   packet_flood udp ADDRESS PORT SECONDS [RATE]   1-byte datagrams to ADDRESS:PORT (a closed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The shipped systemd unit under a real systemd: PID 1 of a podman container made from the
 # port_exporter image (built by tests/deploy/image.sh) plus systemd, with the unit and the
 # closed-attempts drop-in installed as docs/deploy.md says. Checks what `systemd-analyze

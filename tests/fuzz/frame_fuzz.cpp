@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the frame decoder of the serving process, the one place where bytes cross
 // the privilege boundary from the collector. Input: a chunk-size byte, then the stream,
 // fed in chunks of that size. Every frame decoded must re-encode to a frame that decodes

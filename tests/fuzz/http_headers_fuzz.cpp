@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the request headers we parse ourselves — Authorization (Basic credentials)
 // and Accept-Encoding — and the gzip framing of an answer: every gzip answer must inflate
 // (zlib) to exactly the text it was made from. Input: header bytes, a NUL, answer bytes.

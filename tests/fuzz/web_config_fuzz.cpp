@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the web config loader (--web.config.file: TLS, basic auth, headers). Any
 // input ends in bounded time and memory; a refusal always says why.
 #include <cstddef>
