@@ -94,6 +94,36 @@ TEST(SnapshotTest, ExposesAndCountsOnlyTheConfiguredConnectionStates) {
             1u);
 }
 
+// connection_states with main's namespace scopes: a port with `namespaces: all` counts a
+// kept state in another namespace, drops a state not kept; a host-only port ignores it.
+TEST(SnapshotTest, ConnectionStatesApplyInEveryNamespaceOfAnAllPort) {
+  Config config = config_for(2908, Expect::kAbsent, {Protocol::kTcp});
+  PortPolicy host_only = config.ports[0];
+  host_only.port = 2909;
+  config.ports.push_back(host_only);
+  config.ports[0].namespaces = NamespaceMode::kAll;
+  config.connection_states = {TcpState::kEstablished};
+  const auto in_netns = [](SocketRecord r) {
+    r.netns = 4026532000;
+    return r;
+  };
+  const Snapshot s = build_snapshot(
+      config,
+      {in_netns(connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2908, 40000)),
+       in_netns(connection(Protocol::kTcp, Family::kIpv4, TcpState::kTimeWait, 2908, 40001)),
+       in_netns(connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2909, 40002)),
+       connection(Protocol::kTcp, Family::kIpv4, TcpState::kEstablished, 2909, 40003)},
+      {});
+  // Two tcp ports x 2 families x 2 directions x 1 state.
+  ASSERT_EQ(s.connections.size(), 8u);
+  EXPECT_EQ(connections(s, 2908, Protocol::kTcp, Family::kIpv4, Direction::kInbound,
+                        TcpState::kEstablished),
+            1u);
+  EXPECT_EQ(connections(s, 2909, Protocol::kTcp, Family::kIpv4, Direction::kInbound,
+                        TcpState::kEstablished),
+            1u);  // the host's connection only
+}
+
 TEST(SnapshotTest, CountsListenersPerFamily) {
   const Snapshot s = build_snapshot(config_for(2908),
                                     {tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 11),
