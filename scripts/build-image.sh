@@ -3,6 +3,7 @@
 # Builds the port_exporter container image with podman, offline apart from Debian's
 # mirrors: the bookworm base image is made here with debootstrap (no registry needed).
 # Usage: scripts/build-image.sh [IMAGE]      (default: localhost/port_exporter:<version>)
+#        scripts/build-image.sh --base-only  (only the base image, if missing: test containers)
 # Env: BASE_IMAGE (default localhost/debian-bookworm-minbase:latest), REBUILD_BASE=1 to
 # remake the base image. Needs root and `scripts/install-deps.sh image`.
 set -euo pipefail
@@ -66,6 +67,7 @@ EOF
 if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman_cmd image exists "$base_image"; then
   make_base_image
 fi
+[ "$image" != --base-only ] || exit 0
 
 echo "build-image: podman build -> $image" >&2
 revision=$(git -C "$repo_root" rev-parse HEAD 2>/dev/null || echo unknown)

@@ -17,9 +17,11 @@ build=(g++ make cmake pkg-config prometheus-cpp-dev libyaml-cpp-dev libssl-dev z
        ca-certificates)
 # googletest: the unit and integration tests; openssl: test certificates; apache2-utils:
 # htpasswd makes the bcrypt hashes; python3: namespace, probe and e2e test helpers;
-# systemd: systemd-analyze verify of the unit.
+# systemd: systemd-analyze verify of the unit; podman, runc, debootstrap: the container
+# identity test (a real container, its base image made with debootstrap).
 test=("${build[@]}" googletest libgtest-dev libgmock-dev iproute2 prometheus procps curl
-      openssl apache2-utils clang-tidy clang-format time python3 systemd)
+      openssl apache2-utils clang-tidy clang-format time python3 systemd podman runc
+      debootstrap)
 bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
 fuzz=("${test[@]}" clang libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3

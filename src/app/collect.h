@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/policy.h"
 #include "core/snapshot.h"
+#include "kernel/identity_resolver.h"
 #include "kernel/owners.h"
 #include "kernel/socket_source.h"
 #include "model/collect_stats.h"
@@ -32,8 +33,11 @@ struct Collection {
   std::vector<CollectFailure> degraded;
 };
 
-// The socket dump failing fails the collection: there are no counts to show.
+// The socket dump failing fails the collection: there are no counts to show. With
+// `identity`, listeners get their container and pod (owners' cgroups; for an unknown owner in
+// another namespace, the cgroups of the processes in that namespace).
 Result<Collection, CollectFailure> collect(const Config& config, SocketSource& sockets,
-                                           OwnerResolver& owners);
+                                           OwnerResolver& owners,
+                                           IdentityResolver* identity = nullptr);
 
 }  // namespace port_exporter

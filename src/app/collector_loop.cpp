@@ -48,9 +48,11 @@ CollectorLoop::~CollectorLoop() { stop(); }
 
 bool CollectorLoop::collect_once() {
   const auto started = std::chrono::steady_clock::now();
-  Result<Collection, CollectFailure> collected = collect(config_, *source_, owners_);
+  Result<Collection, CollectFailure> collected =
+      collect(config_, *source_, owners_, identity_.get());
   CollectStats& stats = state_.stats;
   stats.collections++;
+  stats.owner_lookups_deferred = owners_.deferred();
   if (collected) {
     for (const CollectFailure& failure : collected->degraded) {
       stats.count_error(failure.source);

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "exposition/metrics.h"
 #include "kernel/closed_attempts_probe.h"
+#include "kernel/identity_resolver.h"
 #include "kernel/owners.h"
 #include "kernel/socket_source.h"
 
@@ -47,6 +48,9 @@ class CollectorLoop {
   // What the last collect_once() published: read it on the thread that collects.
   const ExporterState& state() const { return state_; }
 
+  // Labels listeners with their container and pod from now on. Call before start().
+  void set_identity(std::unique_ptr<IdentityResolver> identity) { identity_ = std::move(identity); }
+
   // The destroy-notification reader whose counters each collection copies, and which gets
   // the watched ports on reload. Optional (none with --once); set before start().
   void set_close_events(CloseEventReader* reader) { close_events_ = reader; }
@@ -67,6 +71,7 @@ class CollectorLoop {
   ConfigLoader reload_config_;
   std::unique_ptr<SocketSource> source_;
   OwnerResolver owners_;
+  std::unique_ptr<IdentityResolver> identity_;  // null: no container or pod labels
   std::unique_ptr<ClosedAttemptsProbe> probe_;  // null: not loaded
   ProbeLoader probe_loader_;                    // run once by run(), then cleared
   Exposition& out_;

@@ -31,6 +31,7 @@
 #include "kernel/capabilities.h"
 #include "kernel/closed_attempts_probe.h"
 #include "kernel/destroy_subscription.h"
+#include "kernel/identity_resolver.h"
 #include "kernel/namespace_sweep.h"
 #include "kernel/owners.h"
 #include "kernel/process_stats.h"
@@ -292,7 +293,10 @@ int run(int argc, char** argv) {
     pe::Exposition exposition;
     pe::CollectorLoop loop(
         config.value(), [&options] { return load(options); },
-        pe::open_socket_source(options.procfs), pe::OwnerResolver(options.procfs), exposition);
+        std::make_unique<pe::NamespaceSweep>(pe::open_socket_source(options.procfs), options.procfs,
+                                             options.netns),
+        pe::OwnerResolver(options.procfs), exposition);
+    loop.set_identity(std::make_unique<pe::IdentityResolver>(options.procfs, options.podlogs));
     loop.attach_probe(load_probe());
     // What a scrape gets: the text serialized at the last collection, then process_* now.
     const std::function<std::string()> metrics = [&exposition] {
@@ -333,6 +337,7 @@ int run(int argc, char** argv) {
       std::make_unique<pe::NamespaceSweep>(pe::open_socket_source(options.procfs), options.procfs,
                                            options.netns),
       pe::OwnerResolver(options.procfs), exposition);
+  loop.set_identity(std::make_unique<pe::IdentityResolver>(options.procfs, options.podlogs));
   loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
   loop.set_close_events(close_events.get());
   pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},

@@ -94,8 +94,16 @@ void count_connection(Snapshot& snapshot, const Slot& slot, const SocketRecord& 
 }
 
 // One identity per process holding the socket (as `ss -p` lists them), or one "unknown".
+void set_container(ListenerInfo& info, const ContainerIdentity& container) {
+  info.container_id = container.container_id;
+  info.k8s_namespace_name = container.k8s_namespace_name;
+  info.k8s_pod_name = container.k8s_pod_name;
+  info.k8s_container_name = container.k8s_container_name;
+}
+
 std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord& record,
-                                            const OwnerMap& owners) {
+                                            const OwnerMap& owners,
+                                            const NamespaceContainers& netns_containers) {
   ListenerInfo base;
   base.port = slot.port;
   base.protocol = slot.protocol;
@@ -104,13 +112,20 @@ std::vector<ListenerInfo> describe_listener(const Slot& slot, const SocketRecord
   base.uid = record.uid;
   base.process = kUnknown;
   const auto found = owners.find(record.inode);
-  if (found == owners.end() || found->second.empty()) return {base};
+  if (found == owners.end() || found->second.empty()) {
+    if (const auto ns = netns_containers.find(record.netns);
+        record.netns != 0 && ns != netns_containers.end()) {
+      set_container(base, ns->second);
+    }
+    return {base};
+  }
   std::vector<ListenerInfo> infos;
   for (const Owner& owner : found->second) {
     ListenerInfo info = base;
     info.pid = owner.pid;
     info.process = owner.process;
     info.exe = owner.exe;
+    set_container(info, owner.container);
     infos.push_back(std::move(info));
   }
   return infos;
@@ -136,7 +151,8 @@ std::vector<TcpState> connection_states(const Config& config, Protocol p) {
 }
 
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
-                        const OwnerMap& owners, const NamespaceLabels& netns_labels) {
+                        const OwnerMap& owners, const NamespaceLabels& netns_labels,
+                        const NamespaceContainers& netns_containers) {
   Snapshot snapshot;
   const ExposedStates exposed{connection_states(config, Protocol::kTcp),
                               connection_states(config, Protocol::kUdp)};
@@ -146,7 +162,7 @@ Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& r
       Slot* slot = find_slot(slots, record, record.local.port);
       if (slot == nullptr) continue;
       snapshot.listeners[slot->first_listener + family_index(record.family)].count++;
-      for (ListenerInfo& info : describe_listener(*slot, record, owners)) {
+      for (ListenerInfo& info : describe_listener(*slot, record, owners, netns_containers)) {
         info.netns = netns_label(record.netns, netns_labels);
         snapshot.listener_info.push_back(std::move(info));
       }
@@ -183,6 +199,25 @@ std::vector<std::uint64_t> listener_inodes(const Config& config,
   std::sort(inodes.begin(), inodes.end());
   inodes.erase(std::unique(inodes.begin(), inodes.end()), inodes.end());
   return inodes;
+}
+
+std::vector<SocketRef> listener_sockets(const Config& config,
+                                        const std::vector<SocketRecord>& records) {
+  const WatchSet watch = watch_set(config);
+  std::vector<SocketRef> sockets;
+  for (const SocketRecord& record : records) {
+    if (!is_listener(record) || record.inode == 0) continue;
+    if (watch.watches(record.protocol, record.local.port)) {
+      sockets.push_back({record.inode, record.netns});
+    }
+  }
+  std::sort(sockets.begin(), sockets.end(),
+            [](const SocketRef& a, const SocketRef& b) { return a.inode < b.inode; });
+  sockets.erase(
+      std::unique(sockets.begin(), sockets.end(),
+                  [](const SocketRef& a, const SocketRef& b) { return a.inode == b.inode; }),
+      sockets.end());
+  return sockets;
 }
 
 }  // namespace port_exporter

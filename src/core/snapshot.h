@@ -90,12 +90,20 @@ std::vector<TcpState> connection_states(const Config& config, Protocol p);
 // `netns_labels` names the namespaces of records with a netns inode (the others are
 // "netns:<inode>"; inode 0 is "host"). A record of another namespace counts only for ports
 // whose scope is `namespaces: all`.
+// `netns_containers`: the container or pod of a namespace, for its listeners whose owner is
+// unknown (an owner's own identity comes with it, in Owner::container).
 using NamespaceLabels = std::unordered_map<std::uint64_t, std::string>;
+using NamespaceContainers = std::unordered_map<std::uint64_t, ContainerIdentity>;
 Snapshot build_snapshot(const Config& config, const std::vector<SocketRecord>& records,
-                        const OwnerMap& owners, const NamespaceLabels& netns_labels = {});
+                        const OwnerMap& owners, const NamespaceLabels& netns_labels = {},
+                        const NamespaceContainers& netns_containers = {});
 
 // The inodes of listeners on watched ports: what the owner lookup needs to resolve.
 std::vector<std::uint64_t> listener_inodes(const Config& config,
                                            const std::vector<SocketRecord>& records);
+// The same with each socket's namespace: the owner lookup reads that namespace's processes
+// first.
+std::vector<SocketRef> listener_sockets(const Config& config,
+                                        const std::vector<SocketRecord>& records);
 
 }  // namespace port_exporter

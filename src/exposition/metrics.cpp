@@ -166,6 +166,15 @@ MetricFamily unattributed(const std::vector<PortVerdict>& ports, const Snapshot&
   return f;
 }
 
+MetricFamily deferred(const CollectStats& stats) {
+  auto f = family("port_exporter_owner_lookups_deferred_total",
+                  "Collections that left new listeners unattributed because owner lookup had "
+                  "spent its time budget (1% of one core); they are looked up again later.",
+                  MetricType::Counter);
+  add(f, {}, static_cast<double>(stats.owner_lookups_deferred));
+  return f;
+}
+
 MetricFamily namespaces(const SweptNamespaces& swept) {
   auto f = family("port_exporter_namespaces",
                   "Network namespaces other than the host's swept at the last collection, by "
@@ -288,6 +297,7 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
     out.push_back(closed_attempts(state.closed_attempts, state.verdicts));
   }
   out.push_back(unattributed(state.verdicts, state.snapshot));
+  out.push_back(deferred(state.stats));
   out.push_back(namespaces(state.namespaces));
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   out.push_back(probe_loaded(state.closed_attempts));

@@ -120,4 +120,43 @@ std::optional<ContainerLogFile> parse_container_log_name(std::string_view name) 
                           std::string(name.substr(second + 1)), std::string(id)};
 }
 
+PodLogIndex index_pod_logs(const std::vector<std::string>& container_log_names,
+                           const std::vector<std::string>& pod_dir_names) {
+  PodLogIndex index;
+  for (const std::string& name : container_log_names) {
+    if (auto file = parse_container_log_name(name)) {
+      std::string id = file->container_id;
+      index.by_container_id.emplace(std::move(id), std::move(*file));
+    }
+  }
+  for (const std::string& name : pod_dir_names) {
+    if (auto dir = parse_pod_log_dir(name)) {
+      std::string uid = dir->uid;
+      index.by_pod_uid.emplace(std::move(uid), std::move(*dir));
+    }
+  }
+  return index;
+}
+
+ContainerIdentity name_container(const CgroupIdentity& id, const PodLogIndex& index) {
+  ContainerIdentity out;
+  out.container_id = id.container_id;
+  if (!id.container_id.empty()) {
+    if (const auto file = index.by_container_id.find(id.container_id);
+        file != index.by_container_id.end()) {
+      out.k8s_namespace_name = file->second.k8s_namespace;
+      out.k8s_pod_name = file->second.pod;
+      out.k8s_container_name = file->second.container;
+      return out;
+    }
+  }
+  if (!id.pod_uid.empty()) {
+    if (const auto dir = index.by_pod_uid.find(id.pod_uid); dir != index.by_pod_uid.end()) {
+      out.k8s_namespace_name = dir->second.k8s_namespace;
+      out.k8s_pod_name = dir->second.pod;
+    }
+  }
+  return out;
+}
+
 }  // namespace port_exporter

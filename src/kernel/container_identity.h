@@ -8,7 +8,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "model/owner.h"
 
 namespace port_exporter {
 
@@ -42,5 +45,20 @@ struct ContainerLogFile {
   std::string container_id;
 };
 std::optional<ContainerLogFile> parse_container_log_name(std::string_view name);
+
+// The names found under --path.podlogs: <containers>/ files by container id (they carry
+// pod, namespace and container name), <pods>/ folders by pod UID (namespace and pod name:
+// what a process of a container whose log file is missing, e.g. the pod's sandbox, gets).
+struct PodLogIndex {
+  std::unordered_map<std::string, ContainerLogFile> by_container_id;
+  std::unordered_map<std::string, PodLogDir> by_pod_uid;
+};
+// Pure: entries whose names do not parse are skipped.
+PodLogIndex index_pod_logs(const std::vector<std::string>& container_log_names,
+                           const std::vector<std::string>& pod_dir_names);
+// Pure: the labels of a process with cgroup identity `id`: the container id as read, and the
+// Kubernetes names the index has for it (its container's log file first, else its pod's
+// folder: namespace and pod name only).
+ContainerIdentity name_container(const CgroupIdentity& id, const PodLogIndex& index);
 
 }  // namespace port_exporter

@@ -4,6 +4,8 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include "base/log.h"
@@ -13,6 +15,8 @@
 
 namespace port_exporter {
 namespace {
+
+constexpr std::size_t kPidsKept = 8;
 
 // Listeners only for TCP: the procfs files list every state, netlink was asked for LISTEN.
 void keep_swept(std::vector<SocketRecord>& records, std::uint64_t netns,
@@ -96,6 +100,9 @@ Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
     present[ns.id] = true;
     if (ns.host || ns.id == own_) continue;  // the host source's
     swept_.labels[ns.id.inode] = ns.label;
+    swept_.pids[ns.id.inode].assign(
+        ns.pids.begin(),
+        ns.pids.begin() + static_cast<std::ptrdiff_t>(std::min(ns.pids.size(), kPidsKept)));
     sweep(ns, everywhere, records.value());
   }
   // Gone (or no longer watched): close its socket, or the namespace would stay alive.

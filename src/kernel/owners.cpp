@@ -71,10 +71,9 @@ std::string read_exe(int proc_fd, int pid) {
 // Records in `found` every fd of one process that points at a wanted inode. A process
 // that exits meanwhile (ENOENT, ESRCH) or whose fds we may not read (EACCES, EPERM)
 // simply has none.
-void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted,
-              OwnerResolver::HolderMap& found) {
+void scan_fds(int proc_fd, int pid, const InodeSet& wanted, OwnerResolver::HolderMap& found) {
   const int fd_dir =
-      openat(proc_fd, (std::string(pid_name) + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      openat(proc_fd, (std::to_string(pid) + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd_dir < 0) return;
   const DirPtr fds(fdopendir(fd_dir));
   if (!fds) {
@@ -92,6 +91,31 @@ void scan_fds(int proc_fd, const char* pid_name, int pid, const InodeSet& wanted
     }
   }
 }
+
+// "net:[4026531840]" -> 4026531840.
+std::optional<std::uint64_t> parse_netns_link(std::string_view link) {
+  constexpr std::string_view kPrefix = "net:[";
+  if (link.size() <= kPrefix.size() + 1 || link.substr(0, kPrefix.size()) != kPrefix ||
+      link.back() != ']') {
+    return std::nullopt;
+  }
+  return parse_number<std::uint64_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
+}
+
+std::optional<std::uint64_t> read_netns_link(int dir_fd, const char* path) {
+  char target[64];
+  const ssize_t n = readlinkat(dir_fd, path, target, sizeof target);
+  if (n <= 0 || static_cast<std::size_t>(n) == sizeof target) return std::nullopt;
+  return parse_netns_link(std::string_view(target, static_cast<std::size_t>(n)));
+}
+
+// The network namespace of a process (readlink of <pid>/ns/net): one syscall, where reading
+// its fds is one per fd. Unreadable without CAP_SYS_PTRACE for another user's process.
+std::optional<std::uint64_t> netns_of(int proc_fd, int pid) {
+  return read_netns_link(proc_fd, (std::to_string(pid) + "/ns/net").c_str());
+}
+
+std::optional<std::uint64_t> own_netns() { return read_netns_link(AT_FDCWD, "/proc/self/ns/net"); }
 
 }  // namespace
 
@@ -117,77 +141,165 @@ Result<bool> check_procfs(const std::string& root) {
                "/proc"};
 }
 
-OwnerResolver::OwnerResolver(std::string procfs_root, RootCheck check)
-    : procfs_root_(std::move(procfs_root)), root_check_(check) {}
+WalkBudget::WalkBudget(double share, Clock::duration burst)
+    : share_(share), burst_(burst), left_(burst) {}
 
-bool OwnerResolver::cache_still_valid(int proc_fd, const std::vector<std::uint64_t>& inodes) const {
-  for (const std::uint64_t inode : inodes) {
-    const auto cached = cache_.find(inode);
-    if (cached == cache_.end()) return false;  // a new listener
-    for (const Holder& h : cached->second) {
-      const std::string link = std::to_string(h.pid) + "/fd/" + std::to_string(h.fd);
-      if (link_inode(proc_fd, link.c_str()) != inode) return false;  // closed, exited, reused
-    }
+bool WalkBudget::available(Clock::time_point now) {
+  if (last_) {
+    const auto refill = std::chrono::duration_cast<Clock::duration>((now - *last_) * share_);
+    left_ = std::min(burst_, left_ + refill);
   }
-  return true;
+  last_ = now;
+  return left_ > Clock::duration::zero();
 }
 
-// Reads the fds of every process under `proc` (or only of those the previous scan did not
-// see) for `inodes`, without stopping at the first holder: a shared socket has several,
-// and the allow-list accepts it when any of them is allowed.
-void OwnerResolver::scan(DIR* proc, const std::vector<std::uint64_t>& inodes,
-                         bool only_new_processes) {
-  const InodeSet wanted(inodes.begin(), inodes.end());
-  std::vector<int> pids;
+OwnerResolver::OwnerResolver(std::string procfs_root, RootCheck check)
+    : procfs_root_(std::move(procfs_root)),
+      root_check_(check),
+      host_netns_(own_netns().value_or(0)) {}
+
+// Forgets sockets no longer asked for, and those whose cached holder no longer holds them
+// (closed, exited, fd reused): they are looked for again.
+void OwnerResolver::drop_stale(int proc_fd, const std::vector<SocketRef>& sockets) {
+  InodeSet wanted;
+  for (const SocketRef& s : sockets) wanted.insert(s.inode);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    bool keep = wanted.count(it->first) != 0;
+    for (const Holder& h : it->second) {
+      if (!keep) break;
+      const std::string link = std::to_string(h.pid) + "/fd/" + std::to_string(h.fd);
+      keep = link_inode(proc_fd, link.c_str()) == it->first;
+    }
+    it = keep ? std::next(it) : cache_.erase(it);
+  }
+}
+
+// Every process under `proc`, by pid, with its network namespace when asked and readable.
+std::vector<OwnerResolver::Process> OwnerResolver::list_processes(DIR* proc,
+                                                                  bool with_netns) const {
+  std::vector<Process> processes;
   while (const dirent* entry = readdir(proc)) {
     const std::optional<int> pid = parse_number<int>(entry->d_name);
     if (!pid || *pid <= 0) continue;  // self, net, sys, ...
-    pids.push_back(*pid);
-    if (only_new_processes && std::binary_search(known_pids_.begin(), known_pids_.end(), *pid)) {
-      continue;
-    }
-    scan_fds(dirfd(proc), entry->d_name, *pid, wanted, cache_);
+    processes.push_back({*pid, with_netns ? netns_of(dirfd(proc), *pid).value_or(0) : 0});
   }
-  std::sort(pids.begin(), pids.end());
-  known_pids_ = std::move(pids);
+  std::sort(processes.begin(), processes.end(),
+            [](const Process& a, const Process& b) { return a.pid < b.pid; });
+  return processes;
+}
+
+// Reads the fds of the processes in the namespaces of `missing` (and of those whose
+// namespace is unreadable), then, for sockets none of them holds, of every other process:
+// a socket can be held outside its namespace (passed over a unix socket, created before a
+// setns). Every holder is kept: a shared socket has several.
+void OwnerResolver::find(int proc_fd, const std::vector<Process>& processes,
+                         const std::vector<SocketRef>& missing) {
+  InodeSet wanted;
+  std::unordered_set<std::uint64_t> namespaces;
+  for (const SocketRef& s : missing) {
+    wanted.insert(s.inode);
+    namespaces.insert(s.netns != 0 ? s.netns : host_netns_);
+  }
+  HolderMap found;
+  std::vector<bool> scanned(processes.size(), false);
+  for (std::size_t i = 0; i < processes.size(); ++i) {
+    if (processes[i].netns != 0 && namespaces.count(processes[i].netns) == 0) continue;
+    scan_fds(proc_fd, processes[i].pid, wanted, found);
+    scanned[i] = true;
+    ++processes_scanned_;
+  }
+  InodeSet rest;
+  for (const std::uint64_t inode : wanted) {
+    if (found.count(inode) == 0) rest.insert(inode);
+  }
+  if (!rest.empty()) {
+    ++full_walks_;
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+      if (scanned[i]) continue;
+      scan_fds(proc_fd, processes[i].pid, rest, found);
+      ++processes_scanned_;
+    }
+  }
+  for (const std::uint64_t inode : wanted) {
+    auto& holders = cache_[inode];  // not found: cached as empty, not looked for again
+    holders = std::move(found[inode]);
+    std::sort(holders.begin(), holders.end(),
+              [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
+  }
+}
+
+// A process that inherits a socket later (a service socket-activated by systemd) is a new
+// process: only those need their fds read.
+void OwnerResolver::scan_new_processes(int proc_fd, const std::vector<Process>& processes,
+                                       const std::vector<SocketRef>& sockets) {
+  InodeSet wanted;
+  for (const SocketRef& s : sockets) wanted.insert(s.inode);
+  for (const Process& p : processes) {
+    if (std::binary_search(known_pids_.begin(), known_pids_.end(), p.pid)) continue;
+    scan_fds(proc_fd, p.pid, wanted, cache_);
+    ++processes_scanned_;
+  }
   for (auto& [inode, holders] : cache_) {
     std::sort(holders.begin(), holders.end(),
               [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
   }
 }
 
-Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& all_inodes) {
+void OwnerResolver::remember(const std::vector<Process>& processes) {
+  known_pids_.clear();
+  for (const Process& p : processes) known_pids_.push_back(p.pid);  // sorted by pid
+  resolves_since_walk_ = 0;
+}
+
+Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& inodes) {
+  std::vector<SocketRef> sockets;
+  sockets.reserve(inodes.size());
+  for (const std::uint64_t inode : inodes) sockets.push_back({inode, 0});
+  return resolve_sockets(sockets);
+}
+
+Result<OwnerMap> OwnerResolver::resolve_sockets(const std::vector<SocketRef>& all_sockets) {
   if (root_check_ == RootCheck::kProcfsOnly) {
     const Result<bool> procfs = check_procfs(procfs_root_);
     if (!procfs) return Error{"owner lookup: " + procfs.error()};
   }
-  std::vector<std::uint64_t> inodes;  // 0: a socket without an inode (a request socket)
-  std::copy_if(all_inodes.begin(), all_inodes.end(), std::back_inserter(inodes),
-               [](std::uint64_t inode) { return inode != 0; });
-  if (inodes.empty()) return OwnerMap{};
+  std::vector<SocketRef> sockets;  // inode 0: a socket without an inode (a request socket)
+  std::copy_if(all_sockets.begin(), all_sockets.end(), std::back_inserter(sockets),
+               [](const SocketRef& s) { return s.inode != 0; });
+  if (sockets.empty()) return OwnerMap{};
   const DirPtr proc(opendir(procfs_root_.c_str()));
   if (!proc) {
     return Error{"owner lookup: cannot open " + procfs_root_ + ": " + errno_message(errno)};
   }
   const int proc_fd = dirfd(proc.get());
-  if (!cache_still_valid(proc_fd, inodes)) {
-    cache_.clear();
-    for (const std::uint64_t inode : inodes) cache_[inode];  // not found: cached as empty
-    scan(proc.get(), inodes, /*only_new_processes=*/false);
-    resolves_since_walk_ = 0;
+  drop_stale(proc_fd, sockets);
+  std::vector<SocketRef> missing;
+  for (const SocketRef& s : sockets) {
+    if (cache_.count(s.inode) == 0) missing.push_back(s);
+  }
+  const auto started = WalkBudget::Clock::now();
+  if (!missing.empty() && !budget_.available(started)) {
+    ++deferred_;  // left unattributed this time; looked for again at the next collection
+  } else if (!missing.empty()) {
+    const std::vector<Process> processes = list_processes(proc.get(), /*with_netns=*/true);
+    find(proc_fd, processes, missing);
+    remember(processes);
     ++walks_;
+    budget_.charge(WalkBudget::Clock::now() - started);
   } else if (++resolves_since_walk_ >= kRefreshEvery) {
-    // A process that inherits a socket later (a service socket-activated by systemd) is a
-    // new process: only those need their fds read.
-    scan(proc.get(), inodes, /*only_new_processes=*/true);
-    resolves_since_walk_ = 0;
+    const std::vector<Process> processes = list_processes(proc.get(), /*with_netns=*/false);
+    scan_new_processes(proc_fd, processes, sockets);
+    remember(processes);
+    budget_.charge(WalkBudget::Clock::now() - started);
   }
   OwnerMap owners;
-  for (const std::uint64_t inode : inodes) {
-    for (const Holder& h : cache_[inode]) {
+  for (const SocketRef& s : sockets) {
+    const auto cached = cache_.find(s.inode);
+    if (cached == cache_.end()) continue;
+    for (const Holder& h : cached->second) {
       // Names are read at every collection: a process that exec()s keeps its fds but not
       // its name.
-      owners[inode].push_back({h.pid, read_comm(proc_fd, h.pid), read_exe(proc_fd, h.pid)});
+      owners[s.inode].push_back({h.pid, read_comm(proc_fd, h.pid), read_exe(proc_fd, h.pid)});
     }
   }
   return owners;

@@ -19,6 +19,8 @@ struct CollectStats {
   std::array<std::uint64_t, kErrorSources> errors{};
   double last_duration_seconds = 0;
   double last_success_timestamp_seconds = 0;
+  // Collections whose owner lookup put off attributing new listeners (walk budget spent).
+  std::uint64_t owner_lookups_deferred = 0;
   bool config_reload_successful = true;
   double config_reload_success_timestamp_seconds = 0;
 

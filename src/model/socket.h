@@ -111,6 +111,9 @@ struct SweptNamespaces {
   std::uint64_t via_netlink = 0;  // a sock_diag socket created inside with setns
   std::uint64_t via_procfs = 0;   // /proc/<pid>/net of a process inside (setns refused)
   std::uint64_t unreadable = 0;   // neither: no process to read, no setns
+  // The first few processes in each namespace (ascending): whose cgroups name the container
+  // or pod of a listener there whose owner is unknown.
+  std::unordered_map<std::uint64_t, std::vector<int>> pids{};
 };
 
 std::string_view to_string(Protocol p);

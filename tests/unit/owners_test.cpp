@@ -37,6 +37,11 @@ class FakeProcfs {
   void add_fd(int pid, int fd, const std::string& target) {
     fs::create_symlink(target, root_ / std::to_string(pid) / "fd" / std::to_string(fd));
   }
+  void add_netns(int pid, std::uint64_t inode) {
+    fs::create_directories(root_ / std::to_string(pid) / "ns");
+    fs::create_symlink("net:[" + std::to_string(inode) + "]",
+                       root_ / std::to_string(pid) / "ns" / "net");
+  }
   void add_exe(int pid, const std::string& target) {
     fs::create_symlink(target, root_ / std::to_string(pid) / "exe");
   }
@@ -239,6 +244,84 @@ TEST(OwnerResolver, RealProcIsProcfs) {
   const Result<bool> check = check_procfs("/proc");
   EXPECT_TRUE(check.ok()) << check.error();
   EXPECT_TRUE(OwnerResolver("/proc").resolve({}).ok());
+}
+
+// Processes 100 and 200 in namespace 111 (the host here), 300 and 301 in a pod's 222.
+class NarrowedOwnerLookupTest : public OwnerResolverTest {
+ protected:
+  void SetUp() override {
+    OwnerResolverTest::SetUp();
+    procfs_.add_netns(100, 111);
+    procfs_.add_netns(200, 111);
+    procfs_.add_process(300, "pod-app");
+    procfs_.add_netns(300, 222);
+    procfs_.add_fd(300, 3, "socket:[3001]");
+    procfs_.add_process(301, "pod-sidecar");
+    procfs_.add_netns(301, 222);
+    resolver_.set_host_netns(111);
+  }
+  OwnerMap resolve_sockets(const std::vector<SocketRef>& sockets) {
+    Result<OwnerMap> owners = resolver_.resolve_sockets(sockets);
+    EXPECT_TRUE(owners.ok()) << owners.error();
+    return owners.ok() ? owners.value() : OwnerMap{};
+  }
+};
+
+TEST_F(NarrowedOwnerLookupTest, ReadsOnlyTheProcessesOfTheSocketsNamespace) {
+  const OwnerMap owners = resolve_sockets({{3001, 222}});
+  EXPECT_EQ(owners.at(3001).at(0), (Owner{300, "pod-app", ""}));
+  EXPECT_EQ(resolver_.processes_scanned(), 2u);  // 300 and 301, not 100 and 200
+  EXPECT_EQ(resolver_.full_walks(), 0u);
+}
+
+TEST_F(NarrowedOwnerLookupTest, HostSocketsAreLookedForInTheHostNamespace) {
+  const OwnerMap owners = resolve_sockets({{2001, 0}});
+  EXPECT_EQ(owners.at(2001).at(0), (Owner{200, "sshd", ""}));
+  EXPECT_EQ(resolver_.processes_scanned(), 2u);  // 100 and 200
+}
+
+TEST_F(NarrowedOwnerLookupTest, ASocketHeldOutsideItsNamespaceIsFoundByAFullWalk) {
+  // Created in the pod's namespace, passed to a host process (SCM_RIGHTS): none of the
+  // pod's processes holds it.
+  const OwnerMap owners = resolve_sockets({{1001, 222}});
+  EXPECT_EQ(owners.at(1001).at(0), (Owner{100, "nginx", ""}));
+  EXPECT_EQ(resolver_.full_walks(), 1u);
+  EXPECT_EQ(resolver_.processes_scanned(), 4u);  // each process once
+}
+
+TEST_F(NarrowedOwnerLookupTest, AProcessWhoseNamespaceIsUnreadableIsAlwaysACandidate) {
+  procfs_.add_process(400, "other-user");  // no ns/net: no CAP_SYS_PTRACE over it
+  procfs_.add_fd(400, 3, "socket:[4001]");
+  const OwnerMap owners = resolve_sockets({{4001, 222}});
+  EXPECT_EQ(owners.at(4001).at(0).pid, 400);
+  EXPECT_EQ(resolver_.full_walks(), 0u);
+}
+
+TEST_F(OwnerResolverTest, PastTheWalkBudgetANewSocketIsDeferredNotWalkedFor) {
+  resolver_.set_walk_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
+  EXPECT_EQ(resolve({1001}).size(), 1u);  // the first walk spends the whole budget
+  const OwnerMap owners = resolve({1001, 2001});
+  EXPECT_EQ(owners.size(), 1u);  // 1001 still from the cache, 2001 deferred
+  EXPECT_EQ(owners.count(2001), 0u);
+  EXPECT_EQ(resolver_.walks(), 1u);
+  EXPECT_EQ(resolver_.deferred(), 1u);
+}
+
+TEST(WalkBudgetTest, RefillsAtItsShareOfWallTimeUpToTheBurst) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  WalkBudget budget(0.01, seconds(1));
+  const WalkBudget::Clock::time_point t0{};
+  EXPECT_TRUE(budget.available(t0));
+  budget.charge(seconds(2));                          // left: -1 s
+  EXPECT_FALSE(budget.available(t0 + seconds(10)));   // -1 s + 100 ms
+  EXPECT_FALSE(budget.available(t0 + seconds(100)));  // + 900 ms: -0 s
+  EXPECT_TRUE(budget.available(t0 + seconds(101)));   // + 10 ms
+  EXPECT_TRUE(budget.available(t0 + seconds(100000)));
+  budget.charge(milliseconds(999));  // capped at the burst: 1 s - 999 ms left
+  EXPECT_TRUE(budget.available(t0 + seconds(100000)));
+  budget.charge(milliseconds(1));
+  EXPECT_FALSE(budget.available(t0 + seconds(100000)));
 }
 
 }  // namespace

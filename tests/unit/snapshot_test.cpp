@@ -242,5 +242,53 @@ TEST(SnapshotTest, ListenerInodesAreThoseOfWatchedListenersOnly) {
   EXPECT_EQ(inodes, (std::vector<std::uint64_t>{5, 9}));
 }
 
+TEST(SnapshotTest, ListenerInfoCarriesTheOwnersContainerOrItsNamespaces) {
+  Config config = config_for(2908, Expect::kAbsent, {Protocol::kTcp});
+  config.ports[0].namespaces = NamespaceMode::kAll;
+  const std::string id(64, 'a');
+  SocketRecord owned = tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 51, 0);
+  owned.netns = 4026532001;
+  SocketRecord unowned = tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 52, 0);
+  unowned.netns = 4026532002;
+  SocketRecord host = tcp_listener(Family::kIpv4, "127.0.0.1", 2908, 53, 0);
+  Owner nginx{77, "nginx", "/usr/sbin/nginx", {id, "shop", "web-7d9f", "nginx"}};
+  const Snapshot s =
+      build_snapshot(config, {owned, unowned, host}, {{51, {nginx}}}, {{4026532002, "blue"}},
+                     {{4026532001, {"ignored: the owner's own wins", "", "", ""}},
+                      {4026532002, {"", "shop", "db-0", ""}},
+                      {0, {"never for the host", "", "", ""}}});
+  ASSERT_EQ(s.listener_info.size(), 3u);
+  const ListenerInfo& a = s.listener_info[0];  // sorted by address: 0.0.0.0 first
+  const ListenerInfo& b = s.listener_info[1];
+  const ListenerInfo& c = s.listener_info[2];
+  const ListenerInfo& in_pod = a.pid == 77 ? a : b;
+  const ListenerInfo& unknown = a.pid == 77 ? b : a;
+  EXPECT_EQ(in_pod.netns, "netns:4026532001");
+  EXPECT_EQ(in_pod.container_id, id);
+  EXPECT_EQ(in_pod.k8s_namespace_name, "shop");
+  EXPECT_EQ(in_pod.k8s_pod_name, "web-7d9f");
+  EXPECT_EQ(in_pod.k8s_container_name, "nginx");
+  EXPECT_EQ(unknown.netns, "blue");
+  EXPECT_EQ(unknown.process, "unknown");
+  EXPECT_EQ(unknown.container_id, "");
+  EXPECT_EQ(unknown.k8s_namespace_name, "shop");
+  EXPECT_EQ(unknown.k8s_pod_name, "db-0");
+  EXPECT_EQ(c.netns, "host");
+  EXPECT_EQ(c.container_id, "");
+}
+
+TEST(SnapshotTest, ListenerSocketsCarryTheirNamespace) {
+  SocketRecord in_pod = tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 61, 0);
+  in_pod.netns = 4026532001;
+  const std::vector<SocketRef> sockets = listener_sockets(
+      config_for(2908), {in_pod, tcp_listener(Family::kIpv4, "0.0.0.0", 2908, 60, 0),
+                         tcp_listener(Family::kIpv4, "0.0.0.0", 2909, 62, 0)});
+  ASSERT_EQ(sockets.size(), 2u);
+  EXPECT_EQ(sockets[0].inode, 60u);
+  EXPECT_EQ(sockets[0].netns, 0u);
+  EXPECT_EQ(sockets[1].inode, 61u);
+  EXPECT_EQ(sockets[1].netns, 4026532001u);
+}
+
 }  // namespace
 }  // namespace port_exporter
