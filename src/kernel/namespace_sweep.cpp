@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <set>
 #include <utility>
 
 #include "base/log.h"
@@ -18,12 +20,16 @@ namespace {
 
 constexpr std::size_t kPidsKept = 8;
 
-// Listeners only for TCP: the procfs files list every state, netlink was asked for LISTEN.
+// Tagged with their namespace. TCP connections go to `connections` (a full dump's, held
+// until the next) or, between full dumps, are dropped: the procfs files list every state.
 void keep_swept(std::vector<SocketRecord>& records, std::uint64_t netns,
-                std::vector<SocketRecord>& out) {
+                std::vector<SocketRecord>& out, std::vector<SocketRecord>* connections) {
   for (SocketRecord& r : records) {
-    if (r.protocol == Protocol::kTcp && !is_listener(r)) continue;
     r.netns = netns;
+    if (r.protocol == Protocol::kTcp && !is_listener(r)) {
+      if (connections != nullptr) connections->push_back(r);
+      continue;
+    }
     out.push_back(r);
   }
 }
@@ -41,8 +47,8 @@ NamespaceSweep::NamespaceSweep(std::unique_ptr<SocketSource> host, std::string p
       }()) {}
 
 // The namespace's socket, created on first use and kept; null when setns is refused.
-std::unique_ptr<SocketSource>* NamespaceSweep::netlink_source(const NetworkNamespace& ns) {
-  if (const auto found = netlink_.find(ns.id); found != netlink_.end()) return &found->second;
+NetlinkSource* NamespaceSweep::netlink_source(const NetworkNamespace& ns) {
+  if (const auto found = netlink_.find(ns.id); found != netlink_.end()) return found->second.get();
   auto channel = SockDiagChannel::open(
       [path = ns.path] { return open_in_netns(path, open_sock_diag_socket); });
   Result<std::unique_ptr<NetlinkSource>> source =
@@ -56,15 +62,42 @@ std::unique_ptr<SocketSource>* NamespaceSweep::netlink_source(const NetworkNames
     }
     return nullptr;
   }
-  return &netlink_.emplace(ns.id, std::move(source).value()).first->second;
+  return netlink_.emplace(ns.id, std::move(source).value()).first->second.get();
 }
 
-void NamespaceSweep::sweep(const NetworkNamespace& ns, const WatchSet& watch,
+// The namespaces whose TCP connections are dumped this time: those never dumped, then the
+// longest since, among those due (kConnectionsEvery collections since their last), at most
+// max(kMinFullDumps, ceil(namespaces / kConnectionsEvery)): a node's namespaces found at
+// start are spread over the first collections instead of all walking the host's table at
+// once. Ties: the newest namespace (largest inode) first.
+std::set<NetnsId> NamespaceSweep::due_for_connections(const std::vector<NetworkNamespace>& set) {
+  std::vector<std::pair<std::uint64_t, NetnsId>> due;  // (collections since, id)
+  for (const NetworkNamespace& ns : set) {
+    if (ns.host || ns.id == own_) continue;
+    const auto held = held_.find(ns.id);
+    const std::uint64_t since = held == held_.end() || !held->second.last_full
+                                    ? UINT64_MAX
+                                    : collection_ - *held->second.last_full;
+    if (since >= kConnectionsEvery) due.emplace_back(since, ns.id);
+  }
+  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : b.second < a.second;
+  });
+  const std::size_t quota =
+      std::max(kMinFullDumps, (set.size() + kConnectionsEvery - 1) / kConnectionsEvery);
+  std::set<NetnsId> chosen;
+  for (std::size_t i = 0; i < due.size() && i < quota; ++i) chosen.insert(due[i].second);
+  return chosen;
+}
+
+void NamespaceSweep::sweep(const NetworkNamespace& ns, const WatchSet& watch, bool full,
                            std::vector<SocketRecord>& out) {
   Mode mode = Mode::kNetlink;
+  Held& held = held_[ns.id];
   Result<std::vector<SocketRecord>> records = Error{"no process inside to read"};
-  if (std::unique_ptr<SocketSource>* netlink = netlink_source(ns)) {
-    records = (*netlink)->dump(watch);
+  if (NetlinkSource* netlink = netlink_source(ns)) {
+    netlink->set_tcp_states(full ? kDiagAllStates : kDiagListenOnly);
+    records = netlink->dump(watch);
     if (!records) netlink_.erase(ns.id);  // reopened (entered again) next time
   } else if (!ns.pids.empty()) {
     mode = Mode::kProcfs;
@@ -81,7 +114,12 @@ void NamespaceSweep::sweep(const NetworkNamespace& ns, const WatchSet& watch,
               {{"netns", ns.label}, {"mode", mode == Mode::kNetlink ? "netlink" : "procfs"}});
     logged_[ns.id] = mode;
   }
-  keep_swept(records.value(), ns.id.inode, out);
+  if (full) {
+    held.connections.clear();
+    held.last_full = collection_;
+  }
+  keep_swept(records.value(), ns.id.inode, out, full ? &held.connections : nullptr);
+  out.insert(out.end(), held.connections.begin(), held.connections.end());
 }
 
 Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
@@ -95,6 +133,8 @@ Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
     if (!found) return Error{"namespace discovery: " + found.error()};
     set = std::move(found).value();
   }
+  ++collection_;
+  const std::set<NetnsId> full = due_for_connections(set);
   std::map<NetnsId, bool> present;
   for (const NetworkNamespace& ns : set) {
     present[ns.id] = true;
@@ -103,7 +143,7 @@ Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
     swept_.pids[ns.id.inode].assign(
         ns.pids.begin(),
         ns.pids.begin() + static_cast<std::ptrdiff_t>(std::min(ns.pids.size(), kPidsKept)));
-    sweep(ns, everywhere, records.value());
+    sweep(ns, everywhere, full.count(ns.id) != 0, records.value());
   }
   // Gone (or no longer watched): close its socket, or the namespace would stay alive.
   for (auto it = netlink_.begin(); it != netlink_.end();) {
@@ -111,6 +151,9 @@ Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
   }
   for (auto it = logged_.begin(); it != logged_.end();) {
     it = present.count(it->first) != 0 ? std::next(it) : logged_.erase(it);
+  }
+  for (auto it = held_.begin(); it != held_.end();) {
+    it = present.count(it->first) != 0 ? std::next(it) : held_.erase(it);
   }
   return records;
 }

@@ -159,5 +159,49 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
   EXPECT_EQ(socket_fds(), fds_before + per_namespace - 1);
 }
 
+// TCP connections inside another namespace: dumped (all states) at the namespace's first
+// sweep and every kConnectionsEvery-th after it, held in between; each full dump equals
+// `ss -N <ns>`, summed with the host's.
+TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAndHeld) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  std::optional<TestSocket> listener, extra_listener;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] {
+    listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    extra_listener.emplace(open_listener(Protocol::kTcp, "::1", port));
+    connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
+    connections.push_back(test::connect_tcp(*extra_listener, "::1"));
+  });
+  const Config config = watching(port, NamespaceMode::kAll);
+  const auto expected = [&] {
+    return test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  };
+
+  auto source = sweep();
+  const test::SsCounts first = expected();
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.connections, first.connections) << test::describe(got) << "--\n"
+                                                << test::describe(first);
+  EXPECT_EQ(got.listeners, first.listeners);
+
+  // One more connection and one closed by its client (FIN_WAIT2 / CLOSE_WAIT): held counts
+  // until the next full dump, the listeners exact at every sweep.
+  a.run_inside([&] { connections.push_back(test::connect_tcp(*listener, "127.0.0.1")); });
+  connections.front().client.close();
+  const test::SsCounts changed = expected();
+  ASSERT_NE(changed.connections, first.connections);
+  for (std::uint64_t sweep = 1; sweep < NamespaceSweep::kConnectionsEvery; ++sweep) {
+    const test::SsCounts held = test::counts_of(collect_once(config, *source).snapshot);
+    ASSERT_EQ(held.connections, first.connections) << "sweep " << sweep;
+    ASSERT_EQ(held.listeners, changed.listeners) << "sweep " << sweep;
+  }
+  const test::SsCounts refreshed = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(refreshed.connections, expected().connections)
+      << test::describe(refreshed) << "--\n" << test::describe(expected());
+}
+
 }  // namespace
 }  // namespace port_exporter
