@@ -453,3 +453,7 @@ log "destroy notifications: exporter CPU while unrelated ports close sockets"
 # The closed-attempts eBPF probe's cost (issue 14): its own script, also runnable alone.
 log "closed-attempts probe: dropped-packet and loopback throughput with and without it"
 "$repo/bench/closed_attempts.sh" "$build"
+
+# The namespace dimension (issue 15): its own script, also runnable alone.
+log "network namespaces: dump cost per namespace, collection time with namespaces: all"
+"$repo/bench/netns.sh" "$build"

@@ -5,6 +5,8 @@
 
 #include "app/collect.h"
 #include "base/log.h"
+#include "core/policy.h"
+#include "kernel/namespaces.h"
 
 namespace port_exporter {
 
@@ -40,7 +42,12 @@ CollectorLoop::CollectorLoop(Config config, ConfigLoader reload,
       reload_config_(std::move(reload)),
       source_(std::move(source)),
       owners_(std::move(owners)),
-      out_(out) {
+      out_(out),
+      host_netns_([] {
+        // The host source counts the exporter's own namespace: the probe's "host" too.
+        const Result<NetnsId> own = netns_id_of("/proc/self/ns/net");
+        return own ? static_cast<std::uint32_t>(own->inode) : 0;
+      }()) {
   state_.stats.config_reload_success_timestamp_seconds = unix_now();
 }
 
@@ -95,7 +102,7 @@ void CollectorLoop::watch_probe_ports() {
 void CollectorLoop::read_probe() {
   if (!probe_) return;
   if (auto counts = probe_->read(); counts) {
-    state_.closed_attempts.counts = std::move(counts).value();
+    state_.closed_attempts.counts = attempts_in_scope(config_, *counts, host_netns_);
   } else {
     log::warn("closed_attempts probe: cannot read its counters", {{"err", counts.error()}});
   }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,7 @@ class CollectorLoop {
   std::unique_ptr<ClosedAttemptsProbe> probe_;  // null: not loaded
   ProbeLoader probe_loader_;                    // run once by run(), then cleared
   Exposition& out_;
+  std::uint32_t host_netns_;  // the inode probe counters of host-scoped ports must carry
   CloseEventReader* close_events_ = nullptr;
   ExporterState state_;  // the last good snapshot and verdicts, with the current stats
   std::atomic<bool> ready_{false};

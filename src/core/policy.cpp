@@ -61,4 +61,22 @@ std::vector<PortVerdict> evaluate_policies(const Config& config, const Snapshot&
   return verdicts;
 }
 
+std::vector<AttemptCount> attempts_in_scope(const Config& config,
+                                            const std::vector<AttemptCount>& counts,
+                                            std::uint32_t host_netns) {
+  std::vector<AttemptCount> kept;
+  for (const AttemptCount& c : counts) {
+    const auto policy =
+        std::find_if(config.ports.begin(), config.ports.end(), [&c](const PortPolicy& p) {
+          return p.port == c.port &&
+                 std::find(p.protocols.begin(), p.protocols.end(), c.protocol) != p.protocols.end();
+        });
+    if (policy == config.ports.end()) continue;
+    if (c.netns == host_netns || namespace_scope(config, *policy) == NamespaceMode::kAll) {
+      kept.push_back(c);
+    }
+  }
+  return kept;
+}
+
 }  // namespace port_exporter

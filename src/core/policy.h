@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "core/snapshot.h"
+#include "model/closed_attempts.h"
 
 namespace port_exporter {
 
@@ -38,5 +39,13 @@ PortVerdict evaluate_policy(const PortPolicy& policy, Protocol protocol,
 
 // Every configured port x protocol, in config order, judged on `snapshot`.
 std::vector<PortVerdict> evaluate_policies(const Config& config, const Snapshot& snapshot);
+
+// The closed-attempt counters within each port's namespace scope: a port watched in the
+// host namespace only (`namespaces: host`, the default) keeps the counts of `host_netns`
+// only; a port watched everywhere keeps every namespace's. Counters of unconfigured ports
+// are dropped. Pure.
+std::vector<AttemptCount> attempts_in_scope(const Config& config,
+                                            const std::vector<AttemptCount>& counts,
+                                            std::uint32_t host_netns);
 
 }  // namespace port_exporter

@@ -5,7 +5,8 @@
 # to each other correctly (validate-manifests.js), the ConfigMap holds config/port_exporter.yml
 # and passes `port_exporter --check-config`, the PrometheusRule is the generated copy of
 # deploy/prometheus/port_exporter.rules.yml and passes promtool, and the overlay that
-# docs/deploy.md shows for kube-prometheus-stack users renders and validates too.
+# docs/deploy.md shows for kube-prometheus-stack users renders and validates too; the
+# closed-attempts and netns-netlink components add only their capabilities.
 set -euo pipefail
 
 repo_root=${REPO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -79,6 +80,24 @@ caps=$(added_caps "$work/probe.yaml")
 [ "$caps" = "$want" ] || bad "component capabilities: '$caps', want '$want'"
 diff <(grep -v -e '- BPF' -e '- PERFMON' "$work/probe.yaml") "$work/rendered.yaml" >/dev/null ||
   bad "the component changes more than the capabilities"
+
+step "the netns-netlink component adds CAP_SYS_ADMIN, nothing else"
+mkdir -p "$work/netns"
+cat >"$work/netns/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $(realpath --relative-to="$work/netns" "$repo_root/deploy/kubernetes")
+components:
+  - $(realpath --relative-to="$work/netns" "$repo_root/deploy/kubernetes/components/netns-netlink")
+EOF
+kubectl kustomize "$work/netns" >"$work/netns.yaml"
+want=$( (added_caps "$work/rendered.yaml" | tr ' ' '\n'; echo SYS_ADMIN) |
+  grep -v '^$' | sort | tr '\n' ' ')
+caps=$(added_caps "$work/netns.yaml")
+[ "$caps" = "$want" ] || bad "netns-netlink capabilities: '$caps', want '$want'"
+diff <(grep -v -e '- SYS_ADMIN' "$work/netns.yaml") "$work/rendered.yaml" >/dev/null ||
+  bad "the netns-netlink component changes more than the capabilities"
 
 step "the kube-prometheus-stack overlay of docs/deploy.md"
 mkdir -p "$work/overlay"

@@ -8,7 +8,9 @@
 # when the listener closes, and PortShortLivedListener fires for that closed listener; a
 # second exporter with the default 15 s interval catches a 50 ms listener opened between
 # two of its collections (the destroy-notification path: its gauges never see it) and
-# PortShortLivedListener fires for it; killing the exporter fires PortExporterDown.
+# PortShortLivedListener fires for it; a listener inside a network namespace the test makes
+# (`ip netns add`) on a port watched with `namespaces: all` fires PortUnexpectedListener
+# naming that namespace; killing the exporter fires PortExporterDown.
 # Prints the measured time-to-alert and time-to-resolve.
 set -euo pipefail
 
@@ -21,7 +23,8 @@ prom_py="$repo_root/tests/e2e/prom.py"
 short_for=2s     # replaces every `for:` in the test copy of the rules
 deadline=60      # seconds, per wait
 
-for tool in prometheus curl python3; do
+[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (ip netns add)" >&2; exit 1; }
+for tool in prometheus curl python3 ip ss; do
   if ! command -v "$tool" >/dev/null; then
     echo "SKIP: $tool not installed" >&2
     exit 77
@@ -30,7 +33,8 @@ done
 [ -x "$exporter" ] || { echo "FAIL: PORT_EXPORTER=$exporter is not an executable" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/port_exporter-e2e.XXXXXX)
-exporter_pid="" prometheus_pid="" listener_pid="" exporter2_pid=""
+exporter_pid="" prometheus_pid="" listener_pid="" exporter2_pid="" netns_listener_pid=""
+netns="pe-e2e-$$"
 
 cleanup() {
   local rc=$?
@@ -42,6 +46,8 @@ cleanup() {
     echo >&2
   fi
   stop "$listener_pid"
+  stop "$netns_listener_pid"
+  ip netns del "$netns" 2>/dev/null || true
   stop "$exporter_pid"
   stop "$exporter2_pid"
   stop "$prometheus_pid"
@@ -50,10 +56,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Six distinct free loopback ports, bound at the same time so they differ.
-read -r p1 p2 exporter_port prom_port p3 exporter2_port < <(python3 -c '
+# Seven distinct free loopback ports, bound at the same time so they differ.
+read -r p1 p2 exporter_port prom_port p3 exporter2_port p4 < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(6)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
@@ -101,6 +107,11 @@ ports:
     expect: present
     description: "e2e: a service must listen here"
     allowed_processes: [e2e-service]
+  - port: $p4
+    protocols: [tcp]
+    expect: absent
+    namespaces: all
+    description: "e2e: nothing may listen here, in any namespace"
 EOF
 "$exporter" --config.file="$tmp/exporter.yml" --web.listen-address="127.0.0.1:$exporter_port" \
   >"$tmp/exporter.log" 2>&1 &
@@ -211,6 +222,39 @@ poll "PortShortLivedListener firing for port $p1" \
   firing PortShortLivedListener port="$p1" protocol=tcp instance="127.0.0.1:$exporter_port"
 echo "ok: PortShortLivedListener fires for the closed listener on port $p1"
 
+# --- a listener inside a network namespace on P4 (namespaces: all) -----------------------
+# Not 2908 itself: on a shared machine other tests may listen there in their namespaces,
+# and this test asserts the whole alert. P4 is free on the host and the namespace is new.
+ip netns add "$netns"
+ip netns exec "$netns" ip link set lo up
+ip netns exec "$netns" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+open(sys.argv[2], "w").close()
+time.sleep(300)' "$p4" "$tmp/netns_listener.ready" &
+netns_listener_pid=$!
+poll "the test listener on $p4 in $netns" test -e "$tmp/netns_listener.ready"
+opened=$(now)
+poll "PortUnexpectedListener firing for port $p4" \
+  firing PortUnexpectedListener port="$p4" protocol=tcp instance="127.0.0.1:$exporter_port"
+time_to_netns_alert=$(since "$opened")
+description=$(firing PortUnexpectedListener port="$p4" protocol=tcp |
+  python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["annotations"]["description"])')
+# Then " in container ..." only when the test itself runs in a container.
+expected="1 tcp listener(s) on port $p4 on 127.0.0.1:$exporter_port break the port's policy (expect: absent; e2e: nothing may listen here, in any namespace). Listening now: process \"python3\" pid $netns_listener_pid uid $(id -u) exe $(readlink "/proc/$netns_listener_pid/exe") on 127.0.0.1 (ipv4) in netns $netns"
+[ "${description#"$expected"}" != "$description" ] ||
+  { echo "FAIL: PortUnexpectedListener description: '$description', want it to start with '$expected'" >&2; exit 1; }
+# The host's own count stays 0 on P4: the alert came from the namespace.
+[ -z "$(ss -Htln "sport = :$p4")" ] || { echo "FAIL: something listens on $p4 on the host" >&2; exit 1; }
+echo "ok: PortUnexpectedListener fires for a listener in netns $netns: $description"
+stop "$netns_listener_pid"
+netns_listener_pid=""
+poll "PortUnexpectedListener for port $p4 to resolve" not_firing PortUnexpectedListener port="$p4"
+ip netns del "$netns"
+echo "ok: PortUnexpectedListener for port $p4 resolved after the listener in $netns closed"
+
 # --- a 50 ms listener on P3, between two collections 15 s apart ---------------------------
 # Right after a collection of exporter 2 (its collection counter just moved), so that the
 # next one is ~15 s away: the gauges cannot see the listener, only the close counter can.
@@ -257,4 +301,5 @@ echo "ok: PortExporterDown fires after the exporter stopped"
 echo "measured (interval 1s, scrape 1s, evaluation 1s, for: $short_for):" \
   "time-to-alert ${time_to_alert}s, time-to-resolve ${time_to_resolve}s," \
   "50ms-listener-to-alert ${time_to_short_alert}s (interval 15s)," \
+  "netns-listener-to-alert ${time_to_netns_alert}s," \
   "exporter-down-to-alert ${time_to_down}s"

@@ -199,8 +199,8 @@ TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAnd
     ASSERT_EQ(held.listeners, changed.listeners) << "sweep " << sweep;
   }
   const test::SsCounts refreshed = test::counts_of(collect_once(config, *source).snapshot);
-  EXPECT_EQ(refreshed.connections, expected().connections)
-      << test::describe(refreshed) << "--\n" << test::describe(expected());
+  EXPECT_EQ(refreshed.connections, expected().connections) << test::describe(refreshed) << "--\n"
+                                                           << test::describe(expected());
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 # The closed-attempts eBPF probe against real packets (issue 14), as root: 20 refused TCP
 # connects and 15 UDP datagrams to a closed watched port on 127.0.0.1 and ::1 count exactly
 # 20 and 15 per family; an unwatched port counts nothing; a port with a listener counts
-# nothing; connects from inside a network namespace this test creates count too; a reload
+# nothing; connects from inside a network namespace this test creates count only for a
+# port watched with `namespaces: all`, not for a host-scoped one (issue 15); a reload
 # adds and removes ports; and as uid 65534 without capabilities the exporter starts, serves,
 # exposes port_exporter_probe_loaded 0 and logs why; with CAP_BPF and CAP_PERFMON it loads.
 set -euo pipefail
@@ -35,11 +36,16 @@ trap cleanup EXIT
 closed=$(free_port) unwatched=$(free_port "$closed") busy=$(free_port "$closed" "$unwatched")
 added=$(free_port "$closed" "$unwatched" "$busy")
 web=$(free_port "$closed" "$unwatched" "$busy" "$added")
+everywhere=$(free_port "$closed" "$unwatched" "$busy" "$added" "$web")
 config="$tmp/config.yml"
-write_config() {  # write_config PORT...: every port tcp+udp, expect absent
-  { echo "interval: 1s"; echo "ports:"; for p in "$@"; do echo "  - port: $p"; done; } >"$config"
+write_config() {  # write_config PORT[:all]...: every port tcp+udp, expect absent
+  { echo "interval: 1s"; echo "ports:"
+    for p in "$@"; do
+      echo "  - port: ${p%:all}"
+      [ "${p%:all}" = "$p" ] || echo "    namespaces: all"
+    done; } >"$config"
 }
-write_config "$closed" "$busy"
+write_config "$closed" "$busy" "$everywhere:all"
 
 metrics() { curl -sf "http://127.0.0.1:$web/metrics"; }
 # value NAME{LABELS}: the sample's value, empty when absent
@@ -97,13 +103,21 @@ ip netns add "$netns"
 ip -n "$netns" link set lo up
 wait_for 5 "::1 in the namespace" ip netns exec "$netns" \
   sh -c "ip -6 addr show dev lo | grep -q '::1'"
-ip netns exec "$netns" python3 "$here/knock.py" tcp 127.0.0.1 "$closed" 4
-ip netns exec "$netns" python3 "$here/knock.py" tcp ::1 "$closed" 6
-ip netns exec "$netns" python3 "$here/knock.py" udp 127.0.0.1 "$closed" 3
+for port in "$closed" "$everywhere"; do
+  ip netns exec "$netns" python3 "$here/knock.py" tcp 127.0.0.1 "$port" 4
+  ip netns exec "$netns" python3 "$here/knock.py" tcp ::1 "$port" 6
+  ip netns exec "$netns" python3 "$here/knock.py" udp 127.0.0.1 "$port" 3
+done
+python3 "$here/knock.py" tcp 127.0.0.1 "$everywhere" 2
 settle
-expect "tcp/$closed ipv4 with the namespace" 24 "$(attempts "$closed" tcp ipv4)"
-expect "tcp/$closed ipv6 with the namespace" 26 "$(attempts "$closed" tcp ipv6)"
-expect "udp/$closed ipv4 with the namespace" 18 "$(attempts "$closed" udp ipv4)"
+# $closed is watched in the host namespace only: the namespace's knocks are not its.
+expect "tcp/$closed ipv4, host scope, knocks in the namespace" 20 "$(attempts "$closed" tcp ipv4)"
+expect "tcp/$closed ipv6, host scope, knocks in the namespace" 20 "$(attempts "$closed" tcp ipv6)"
+expect "udp/$closed ipv4, host scope, knocks in the namespace" 15 "$(attempts "$closed" udp ipv4)"
+# $everywhere is watched in every namespace: the host's 2 and the namespace's 4, 6, 3.
+expect "tcp/$everywhere ipv4, namespaces: all" 6 "$(attempts "$everywhere" tcp ipv4)"
+expect "tcp/$everywhere ipv6, namespaces: all" 6 "$(attempts "$everywhere" tcp ipv6)"
+expect "udp/$everywhere ipv4, namespaces: all" 3 "$(attempts "$everywhere" udp ipv4)"
 
 # Reload: watch $added and $unwatched instead of $closed. $unwatched's 9+9 earlier knocks
 # must not have been counted in the kernel.

@@ -152,3 +152,36 @@ TEST(PolicyTest, ListsCombineInTheVerdict) {
 
 }  // namespace
 }  // namespace port_exporter
+
+namespace port_exporter {
+namespace {
+
+TEST(AttemptsInScopeTest, HostScopedPortsKeepOnlyTheHostNamespacesCounts) {
+  Config config;
+  PortPolicy host_only;
+  host_only.port = 2908;
+  host_only.protocols = {Protocol::kTcp, Protocol::kUdp};
+  PortPolicy everywhere;
+  everywhere.port = 2909;
+  everywhere.protocols = {Protocol::kTcp};
+  everywhere.namespaces = NamespaceMode::kAll;
+  config.ports = {host_only, everywhere};
+  constexpr std::uint32_t kHost = 4026531840u;
+  constexpr std::uint32_t kPod = 4026532001u;
+  const std::vector<AttemptCount> counts = {{kHost, 2908, Protocol::kTcp, Family::kIpv4, 20},
+                                            {kPod, 2908, Protocol::kTcp, Family::kIpv4, 4},
+                                            {kPod, 2908, Protocol::kUdp, Family::kIpv6, 3},
+                                            {kHost, 2909, Protocol::kTcp, Family::kIpv4, 1},
+                                            {kPod, 2909, Protocol::kTcp, Family::kIpv4, 6},
+                                            {kPod, 2909, Protocol::kUdp, Family::kIpv4, 9},
+                                            {kHost, 7777, Protocol::kTcp, Family::kIpv4, 5}};
+  EXPECT_EQ(attempts_in_scope(config, counts, kHost),
+            (std::vector<AttemptCount>{{kHost, 2908, Protocol::kTcp, Family::kIpv4, 20},
+                                       {kHost, 2909, Protocol::kTcp, Family::kIpv4, 1},
+                                       {kPod, 2909, Protocol::kTcp, Family::kIpv4, 6}}));
+  config.namespaces = NamespaceMode::kAll;  // the global value: 2908 is now everywhere too
+  EXPECT_EQ(attempts_in_scope(config, counts, kHost).size(), 5u);
+}
+
+}  // namespace
+}  // namespace port_exporter
