@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The namespace dimension (issue 15): at each count of `ip netns` namespaces (BENCH_NETNS,
 # default "0 20"; issue 15 asks for up to 500: BENCH_NETNS="0 100 500"), with a python3
 # listener on the watched port in each when BENCH_NETNS_LISTENERS=1, it prints

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IdentityResolver: the container and pod of a process, read-only and without an API
 // server: <procfs>/<pid>/cgroup (bounded read) gives the container id and pod UID, the
 // kubelet's log folders under --path.podlogs (containers/<pod>_<ns>_<container>-<id>.log,

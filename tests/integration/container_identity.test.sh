@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Container and pod identity on a real container (issue 15): a podman container with its own
 # network namespace (--network=none) listens on a watched port; `port_exporter --once` with
 # `namespaces: all` reports that listener with netns="netns:<inode of the container's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IdentityResolver on a fake procfs (<pid>/cgroup files as the runtimes write them) and a
 // fake kubelet log tree (containers/<pod>_<ns>_<container>-<id>.log, pods/<ns>_<pod>_<uid>/).
 #include "kernel/identity_resolver.h"
