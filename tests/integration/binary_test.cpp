@@ -312,11 +312,11 @@ SeriesCount count_series(const std::string& states_line) {
 TEST(BinaryTest, OnceSeriesCountPerPortFollowsConnectionStates) {
   const SeriesCount all = count_series("");
   EXPECT_EQ(all.per_port, 68 + (all.probe ? 4 : 0));
-  EXPECT_EQ(all.exporter, 21);
+  EXPECT_EQ(all.exporter, 22);  // with port_exporter_owner_lookups_deferred_total
   const SeriesCount four =
       count_series("connection_states: [established, syn_recv, time_wait, close_wait]\n");
   EXPECT_EQ(four.per_port, 44 + (four.probe ? 4 : 0));
-  EXPECT_EQ(four.exporter, 21);
+  EXPECT_EQ(four.exporter, 22);
 }
 
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
