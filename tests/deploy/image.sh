@@ -27,13 +27,6 @@ container=port-exporter-image-test-$$
 work=$(mktemp -d)
 listener_pid=""
 
-# As in scripts/build-image.sh: runc, cgroupfs without systemd. Explicit rlimits: podman
-# otherwise raises nofile/nproc to values this machine's hard limits refuse.
-podman_cmd() {
-  local flags=(--runtime runc)
-  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
-  podman "${flags[@]}" "$@"
-}
 run_flags=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 
 cleanup() {

@@ -23,11 +23,6 @@ done
 base_image=${BASE_IMAGE:-localhost/debian-bookworm-minbase:latest}
 container="pe-identity-test-$$"
 tmp=$(mktemp -d /tmp/port_exporter-identity.XXXXXX)
-podman_cmd() {  # as scripts/build-image.sh: runc, cgroupfs when systemd is not PID 1
-  local flags=(--runtime runc)
-  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
-  podman "${flags[@]}" "$@"
-}
 cleanup() {
   podman_cmd rm -f -t 0 "$container" >/dev/null 2>&1 || true
   rm -rf "$tmp"
