@@ -119,9 +119,9 @@ class SiteHandler {
                    "WWW-Authenticate: Basic realm=\"port_exporter\", charset=\"UTF-8\"\r\n");
     }
     if (method != "GET" && !head) {
-      // The body (if any) is not read: civetweb closes the connection after this answer.
+      // The body is not read: civetweb skips it when it is all buffered, else it closes.
       return reply(conn, false, *security, 405, kTextPlain, "Method Not Allowed\n",
-                   "Allow: GET, HEAD\r\nConnection: close\r\n");
+                   "Allow: GET, HEAD\r\n");
     }
     const WebServer::Settings& settings = server_.settings();
     if (telemetry) {

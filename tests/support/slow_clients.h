@@ -47,11 +47,16 @@ class SlowClients {
   enum class Mode { kIdle, kSlowHeader };
 
   // Starts `count` connections to 127.0.0.1:port from 127.0.0.2 on a thread of its own;
-  // with `reconnect`, each one the server closes is opened again at once.
-  SlowClients(int port, int count, Mode mode, bool reconnect)
-      : port_(port), mode_(mode), reconnect_(reconnect), slots_(static_cast<std::size_t>(count)) {
+  // with `reconnect`, each one the server closes is opened again at once. `addresses` > 1
+  // spreads them over 127.0.0.2, .3, ... (that many clients instead of one).
+  SlowClients(int port, int count, Mode mode, bool reconnect, int addresses = 1)
+      : port_(port),
+        mode_(mode),
+        reconnect_(reconnect),
+        addresses_(addresses),
+        slots_(static_cast<std::size_t>(count)) {
     allow_fds(static_cast<rlim_t>(count) + 256);
-    for (auto& slot : slots_) slot = open_one();
+    for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i] = open_one(i);
     thread_ = std::thread([this] { run(); });
   }
   ~SlowClients() {
@@ -68,10 +73,12 @@ class SlowClients {
   long closed_by_server() const { return closed_.load(); }
 
  private:
-  int open_one() {
+  int open_one(std::size_t slot) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return -1;
-    const sockaddr_in from = loopback("127.0.0.2", 0);
+    const std::string source =
+        "127.0.0." + std::to_string(2 + slot % static_cast<std::size_t>(addresses_));
+    const sockaddr_in from = loopback(source.c_str(), 0);
     const sockaddr_in to = loopback("127.0.0.1", port_);
     if (bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0 ||
         (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 &&
@@ -103,7 +110,7 @@ class SlowClients {
           ++closed_;
           sent[i] = 0;
         }
-        if (slots_[i] < 0 && reconnect_) slots_[i] = open_one();
+        if (slots_[i] < 0 && reconnect_) slots_[i] = open_one(i);
       }
       if (mode_ == Mode::kSlowHeader && std::chrono::steady_clock::now() >= next_byte) {
         next_byte += std::chrono::seconds(1);
@@ -119,6 +126,7 @@ class SlowClients {
   const int port_;
   const Mode mode_;
   const bool reconnect_;
+  const int addresses_;
   std::vector<int> slots_;
   std::atomic<bool> stop_{false};
   std::atomic<int> open_{0};
