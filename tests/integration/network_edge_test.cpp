@@ -192,8 +192,7 @@ TEST_F(NetworkEdgeTest, OnlyGetAndHeadAreAnsweredOnEveryEndpoint) {
     EXPECT_NE(reply.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos) << reply;
     EXPECT_EQ(count_of(reply, "HTTP/1."), 1) << reply;
   }
-  const std::string head =
-      raw_exchange(port_, "HEAD /metrics" + host + "\r\n");
+  const std::string head = raw_exchange(port_, "HEAD /metrics" + host + "\r\n");
   EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
   EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "") << "HEAD has no body";
   // The telemetry path counted: two 405s, one HEAD and this GET's predecessors are not 200s.
