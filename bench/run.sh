@@ -453,3 +453,7 @@ log "destroy notifications: exporter CPU while unrelated ports close sockets"
 # The closed-attempts eBPF probe's cost (issue 14): its own script, also runnable alone.
 log "closed-attempts probe: dropped-packet and loopback throughput with and without it"
 "$repo/bench/closed_attempts.sh" "$build"
+
+# Idle and slow-header clients against the HTTP edge (issue 13): its own script too.
+log "slowloris: scrape and health latency under idle and slow-header connections"
+"$repo/bench/slowloris.sh" "$build"
