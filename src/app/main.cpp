@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // port_exporter: flags -> wiring -> run. No logic lives here.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +118,17 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
   settings.telemetry_path = options.telemetry_path;
   settings.web_config_file = options.web_config_file;
   settings.ready = [&latest] { return latest.ready(); };
+  // The cgroup's task limit (systemd TasksMax, a pod's pids limit) is shared with the
+  // collector: workers leave it room. The rlimits are read by the web server itself.
+  {
+    rlimit fds{}, threads{};
+    getrlimit(RLIMIT_NOFILE, &fds);
+    getrlimit(RLIMIT_NPROC, &threads);
+    const auto soft = [](const rlimit& l) {
+      return l.rlim_cur == RLIM_INFINITY ? 0ULL : static_cast<unsigned long long>(l.rlim_cur);
+    };
+    settings.threads = pe::worker_threads(soft(fds), soft(threads), pe::cgroup_pids_max());
+  }
   // The text as the collector serialized it, deflated once per frame; process_* and the
   // server's own counters now.
   settings.metrics = [&latest, &running](bool gzip) {

@@ -159,10 +159,12 @@ class SiteHandler {
   const std::string landing_;
 };
 
-int worker_threads(unsigned long long max_fds, unsigned long long max_threads) {
+int worker_threads(unsigned long long max_fds, unsigned long long max_threads,
+                   unsigned long long max_tasks) {
   unsigned long long n = 256;
   if (max_fds != 0) n = std::min(n, max_fds / 2);
   if (max_threads != 0) n = std::min(n, max_threads / 16);
+  if (max_tasks != 0) n = std::min(n, max_tasks > 32 ? max_tasks - 32 : 0);
   return static_cast<int>(std::max(n, 4ULL));
 }
 
@@ -342,12 +344,13 @@ Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
                                                          : std::max(2, server->threads_ / 8);
   // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md).
   const std::vector<std::string> options = {
-      "listening_ports",       ports,
-      "num_threads",           std::to_string(server->threads_),
-      "enable_keep_alive",     "yes",
-      "tcp_nodelay",           "1",
-      "request_timeout_ms",    std::to_string(s.request_timeout_ms),
-      "keep_alive_timeout_ms", std::to_string(s.keep_alive_timeout_ms)};
+      "listening_ports", ports, "num_threads", std::to_string(server->threads_),
+      "enable_keep_alive", "yes", "tcp_nodelay", "1", "request_timeout_ms",
+      std::to_string(s.request_timeout_ms), "keep_alive_timeout_ms",
+      std::to_string(s.keep_alive_timeout_ms),
+      // A burst of connections (1,000 opened at once) overflowing the default 200 made the
+      // kernel drop SYNs, a scrape's among them: its retransmission comes 1 s later.
+      "listen_backlog", "1024"};
   try {
     server->handler_ = std::make_unique<SiteHandler>(*server);
     server->server_ = std::make_unique<CivetServer>(options, &callbacks, server.get());

@@ -41,9 +41,10 @@ class WebServer {
     std::string telemetry_path = "/metrics";
     std::string web_config_file;  // empty: plain HTTP, no authentication
     // Each open connection holds a worker thread until it closes; 0 sizes the pool from
-    // RLIMIT_NOFILE and RLIMIT_NPROC (worker_threads()). The request timeout bounds how long
-    // a request's header may take from the connection's start (idle and slowloris clients),
-    // the keep-alive timeout how long a connection may wait for its next request.
+    // RLIMIT_NOFILE and RLIMIT_NPROC (worker_threads(); the caller knows the cgroup). The request
+    // timeout bounds how long a request's header may take from the connection's start (idle and
+    // slowloris clients), the keep-alive timeout how long a connection may wait for its next
+    // request.
     int threads = 0;
     int request_timeout_ms = 3000;
     int keep_alive_timeout_ms = 500;
@@ -108,8 +109,10 @@ class WebServer {
 };
 
 // Workers for a process with these limits (0: unlimited): 256, or fewer where half the
-// descriptors or a sixteenth of the threads the uid may run is less; at least 4.
-int worker_threads(unsigned long long max_fds, unsigned long long max_threads);
+// descriptors, a sixteenth of the threads the uid may run, or the cgroup's task limit less
+// 32 (the collector's threads and the server's own) is less; at least 4.
+int worker_threads(unsigned long long max_fds, unsigned long long max_threads,
+                   unsigned long long max_tasks = 0);
 
 // Checks a web config file as the server would load it (files, certificates, keys).
 Result<bool> check_web_config(const std::string& path);

@@ -4,6 +4,7 @@
 
 #include "exposition/metrics.h"
 #include "exposition/web.h"
+#include "kernel/process_stats.h"
 
 namespace port_exporter {
 namespace {
@@ -37,7 +38,22 @@ TEST(HttpMetricsTest, WorkersAreSizedFromTheDescriptorAndThreadLimits) {
   EXPECT_EQ(worker_threads(200, 0), 100);     // half the descriptors
   EXPECT_EQ(worker_threads(1024, 1024), 64);  // a sixteenth of the uid's threads
   EXPECT_EQ(worker_threads(16, 4096), 8);
-  EXPECT_EQ(worker_threads(4, 16), 4);  // at least 4
+  EXPECT_EQ(worker_threads(4, 16), 4);           // at least 4
+  EXPECT_EQ(worker_threads(1024, 0, 320), 256);  // systemd TasksMax=320 (our unit)
+  EXPECT_EQ(worker_threads(1024, 0, 100), 68);   // the task limit less 32
+  EXPECT_EQ(worker_threads(1024, 0, 32), 4);     // TasksMax=32: at least 4
+}
+
+TEST(HttpMetricsTest, PidsMaxOfTheProcesssCgroup) {
+  const auto read = [](const std::string& path) -> std::string {
+    if (path == "/system.slice/port_exporter.service/pids.max") return "320\n";
+    if (path == "/pids.max") return "max\n";
+    return "";
+  };
+  EXPECT_EQ(parse_pids_max("0::/system.slice/port_exporter.service\n", read), 320u);
+  EXPECT_EQ(parse_pids_max("0::/\n", read), 0u);                       // "max": unlimited
+  EXPECT_EQ(parse_pids_max("12:pids:/x\n0::/elsewhere\n", read), 0u);  // unreadable
+  EXPECT_EQ(parse_pids_max("12:pids:/docker/abc\n", read), 0u);        // cgroup v1 only
 }
 
 }  // namespace
