@@ -323,15 +323,14 @@ Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
   };
   // The edge (docs/security.md): one client may hold a share of the workers only;
   // connections accepted at the fd limit are closed at once and counted (our civetweb
-  // patch, scripts/civetweb-edge.patch); each connection is counted out when it closes.
+  // patch, scripts/civetweb-edge.patch); each connection is counted out when its worker is
+  // done with it (also after a failed TLS handshake).
   callbacks.accept_connection = [](const mg_context* ctx, const char* remote_addr) -> int {
     WebServer* self = owner_of(ctx);
     return self == nullptr || self->admit(remote_addr) ? 1 : 0;
   };
-  callbacks.connection_closed = [](const mg_connection* conn) {
-    if (WebServer* self = owner_of(mg_get_context(conn))) {
-      self->release(mg_get_request_info(conn)->remote_addr);
-    }
+  callbacks.connection_released = [](const mg_context* ctx, const char* remote_addr) {
+    if (WebServer* self = owner_of(ctx)) self->release(remote_addr);
   };
   callbacks.connection_refused = [](const mg_context* ctx) {
     if (WebServer* self = owner_of(ctx)) ++self->refused_fd_limit_;
