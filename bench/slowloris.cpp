@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The slowloris rows of `make bench`: holds N idle or slow-header (1 byte/s) connections to
 // an exporter from 127.0.0.2, re-opened as the server closes them (or opened once), and
 // times /metrics and /-/healthy from 127.0.0.1 meanwhile.

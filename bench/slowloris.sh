@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The network edge under attack (issue 13): for each attack, a fresh exporter on loopback,
 # the attack from 127.0.0.2 (bench/slowloris.cpp: idle or slow-header connections, re-opened
 # as the server closes them, or opened once), and PROBES timed GETs of /metrics and of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the serving process counts about its own HTTP edge (refused connections, scrapes by
 // status code), as a value and rendered as metric families: appended to each scrape next to
 // process_*, since the counts live in the serving process, not in the collector.

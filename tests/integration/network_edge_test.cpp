@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The network edge on the real binary, with real sockets on loopback (issue 13): idle,
 // slow-header and reconnecting clients do not starve /-/healthy or /metrics; out of file
 // descriptors the server neither spins nor stops the collection and counts what it refused;

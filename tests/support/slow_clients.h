@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile HTTP clients for the network-edge tests and `make bench`: N connections that send
 // nothing (idle) or one header byte a second (slowloris), re-opened as the server closes
 // them, from their own loopback address (127.0.0.2: "one client"); and a prober that times
