@@ -147,8 +147,9 @@ void BM_Collection(benchmark::State& state) {
       state.SkipWithError(collected.error().message.c_str());
       break;
     }
-    pe::ExporterState exporter_state{
-        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}, {}};
+    pe::ExporterState exporter_state;
+    exporter_state.snapshot = std::move(collected.value().snapshot);
+    exporter_state.verdicts = std::move(collected.value().verdicts);
     // What Exposition::publish does: render and serialize once per collection.
     std::string text = pe::serialize(pe::render_metrics(exporter_state));
     benchmark::DoNotOptimize(text);
@@ -182,8 +183,9 @@ void BM_AfterDump(benchmark::State& state) {
   pe::test::FixedSource replay(dumped);
   for (auto _ : state) {
     auto collected = pe::collect(config, replay, owners);
-    pe::ExporterState exporter_state{
-        std::move(collected.value().snapshot), std::move(collected.value().verdicts), {}, {}};
+    pe::ExporterState exporter_state;
+    exporter_state.snapshot = std::move(collected.value().snapshot);
+    exporter_state.verdicts = std::move(collected.value().verdicts);
     auto families = pe::render_metrics(exporter_state);
     benchmark::DoNotOptimize(families);
   }

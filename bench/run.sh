@@ -457,3 +457,7 @@ log "closed-attempts probe: dropped-packet and loopback throughput with and with
 # The namespace dimension (issue 15): its own script, also runnable alone.
 log "network namespaces: dump cost per namespace, collection time with namespaces: all"
 "$repo/bench/netns.sh" "$build"
+
+# Idle and slow-header clients against the HTTP edge (issue 13): its own script too.
+log "slowloris: scrape and health latency under idle and slow-header connections"
+"$repo/bench/slowloris.sh" "$build"

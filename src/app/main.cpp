@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // port_exporter: flags -> wiring -> run. No logic lives here.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +27,7 @@
 #include "config/config.h"
 #include "exposition/frame.h"
 #include "exposition/gzip.h"
+#include "exposition/http_metrics.h"
 #include "exposition/metrics.h"
 #include "exposition/process_metrics.h"
 #include "exposition/web.h"
@@ -100,31 +103,50 @@ int print_once(pe::CollectorLoop& loop, const std::function<std::string()>& metr
 }
 
 // The serving process (a child, see app/serving_process.h): no privilege, no kernel socket;
-// it serves the exposition frames the collector sends.
+// it serves the exposition frames the collector sends. SIGTERM stops the web server (its
+// listeners close, requests being read are dropped, responses being written are cut within
+// civetweb's 100 ms poll slice), then it returns and exits through std::exit.
 int serve(const pe::Options& options, const sigset_t& signals, int fd) {
   if (auto error = pe::drop_privileges()) {
     pe::log::error("not serving", {{"err", error->message}});
     return 1;
   }
   pe::LatestFrame latest;
+  // Set once the server runs; its counters (refused connections, scrapes) end each scrape.
+  std::atomic<const pe::WebServer*> running{nullptr};
   pe::WebServer::Settings settings;
   settings.listen_addresses = options.listen_addresses;
   settings.telemetry_path = options.telemetry_path;
   settings.web_config_file = options.web_config_file;
   settings.ready = [&latest] { return latest.ready(); };
-  // The text as the collector serialized it, deflated once per frame; process_* now.
-  settings.metrics = [&latest](bool gzip) {
+  // The cgroup's task limit (systemd TasksMax, a pod's pids limit) is shared with the
+  // collector: workers leave it room. The rlimits are read by the web server itself.
+  {
+    rlimit fds{}, threads{};
+    getrlimit(RLIMIT_NOFILE, &fds);
+    getrlimit(RLIMIT_NPROC, &threads);
+    const auto soft = [](const rlimit& l) {
+      return l.rlim_cur == RLIM_INFINITY ? 0ULL : static_cast<unsigned long long>(l.rlim_cur);
+    };
+    settings.threads = pe::worker_threads(soft(fds), soft(threads), pe::cgroup_pids_max());
+  }
+  // The text as the collector serialized it, deflated once per frame; process_* and the
+  // server's own counters now.
+  settings.metrics = [&latest, &running](bool gzip) {
     const pe::Result<pe::ProcessStats> stats = pe::read_process_stats();
-    const std::string process =
-        stats ? pe::serialize(pe::render_process_metrics(*stats)) : std::string();
-    if (gzip) return pe::gzip_with_tail(*latest.gzip(), process);
-    return *latest.text() + process;
+    std::string tail = stats ? pe::serialize(pe::render_process_metrics(*stats)) : std::string();
+    if (const pe::WebServer* server = running.load()) {
+      tail += pe::serialize(pe::render_http_metrics(server->counters()));
+    }
+    if (gzip) return pe::gzip_with_tail(*latest.gzip(), tail);
+    return *latest.text() + tail;
   };
   auto web = pe::WebServer::start(settings);
   if (!web) {
     pe::log::error("cannot start the web server", {{"err", web.error()}});
     return 1;
   }
+  running = web->get();
   std::string bound;
   for (int port : (*web)->ports()) bound += (bound.empty() ? "" : ",") + std::to_string(port);
   if (auto error = pe::restrict_syscalls()) {
@@ -138,8 +160,11 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
                               {"port", bound},
                               {"telemetry_path", options.telemetry_path},
                               {"uid", std::to_string(getuid())},
+                              {"workers", std::to_string((*web)->threads())},
+                              {"max_connections_per_client",
+                               std::to_string((*web)->max_connections_per_client())},
                               {"version", pe::kVersion}});
-  return pe::receive_frames(
+  const int status = pe::receive_frames(
       fd, signals, [&latest](pe::ExpositionFrame frame) { latest.store(std::move(frame)); },
       [&web] {
         pe::WebServer& server = **web;
@@ -150,6 +175,10 @@ int serve(const pe::Options& options, const sigset_t& signals, int fd) {
           pe::log::info("web config reloaded", {{"file", server.settings().web_config_file}});
         }
       });
+  running = nullptr;
+  web.value().reset();  // mg_stop: joins every civetweb thread
+  pe::log::info("the serving process stopped", {{"status", std::to_string(status)}});
+  return status;
 }
 
 // The host namespace's destroy-notification subscription and its reader thread. Without it
@@ -213,22 +242,27 @@ int wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop, pid_t ser
   }
 }
 
-// SIGTERM must end the process within a second. A collection in progress (a long /proc
-// walk) and the serving process's stop get 800 ms; past that the server is killed and the
-// process exits anyway: it writes nothing that could be left half done.
+// SIGTERM must end the process within a second. The serving process stops in ~0.2 s
+// (civetweb's poll slice, scripts/build-civetweb.sh) and a collection in progress (a long
+// /proc walk) is waited for; both get 800 ms. Only past that is the server killed and the
+// process left through _Exit (it writes nothing that could be left half done), and it says so.
 int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int status) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
   auto stopped = std::async(std::launch::async, [&loop] { loop.stop(); });
   kill(serving.pid, SIGTERM);
-  while (!reap(serving.pid, false) && std::chrono::steady_clock::now() < deadline) {
+  std::optional<int> server_status = reap(serving.pid, false);
+  while (!server_status && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server_status = reap(serving.pid, false);
   }
-  if (kill(serving.pid, 0) == 0) {
+  if (!server_status && kill(serving.pid, 0) == 0) {
+    pe::log::warn("the serving process did not stop within 800 ms; killing it");
     kill(serving.pid, SIGKILL);
     reap(serving.pid, true);
   }
   ::close(serving.fd);
   if (stopped.wait_until(deadline) == std::future_status::timeout) {
+    pe::log::warn("the collection did not stop within 800 ms; exiting without cleanup");
     std::fflush(nullptr);
     std::_Exit(status);
   }
@@ -246,6 +280,48 @@ std::unique_ptr<pe::ClosedAttemptsProbe> load_probe() {
   }
   pe::log::info("closed_attempts probe loaded");
   return std::move(probe).value();
+}
+
+// Collects in this process and serves from a forked one until a signal or a death.
+int run_daemon(const pe::Options& options, const pe::Config& config) {
+  // Block the signals before any thread or child starts, so every thread inherits the mask
+  // and only sigwait() (and the serving process's signalfd) receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t serving_signals;  // SIGINT reaches the whole terminal group: the collector decides
+  sigemptyset(&serving_signals);
+  for (int s : {SIGHUP, SIGTERM}) sigaddset(&serving_signals, s);
+
+  // Forked before any kernel socket or thread exists, so the child inherits neither.
+  auto serving = pe::fork_serving_process(
+      [&options, &serving_signals](int fd) { return serve(options, serving_signals, fd); });
+  if (!serving) {
+    pe::log::error("cannot start the serving process", {{"err", serving.error()}});
+    return 1;
+  }
+  pe::drop_setuid_capabilities();
+  pe::Exposition exposition;
+  exposition.set_listener([fd = serving->fd](const std::string& text, bool ready) {
+    pe::send_frame(fd, {ready, text});  // a failure shows as SIGCHLD
+  });
+  pe::send_frame(serving->fd, {false, *exposition.text()});  // zeros until the first collection
+  // Before the loop: the loop reads its counters until it stops.
+  const std::unique_ptr<pe::CloseEventReader> close_events = start_close_events(config);
+  pe::CollectorLoop loop(
+      config, [&options] { return load(options); },
+      std::make_unique<pe::NamespaceSweep>(pe::open_socket_source(options.procfs), options.procfs,
+                                           options.netns),
+      pe::OwnerResolver(options.procfs), exposition);
+  loop.set_identity(std::make_unique<pe::IdentityResolver>(options.procfs, options.podlogs));
+  loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
+  loop.set_close_events(close_events.get());
+  pe::log::info("collecting", {{"watched_ports", std::to_string(config.ports.size())},
+                               {"serving_pid", std::to_string(serving->pid)}});
+  loop.start();
+  const int status = wait_for_signals(signals, loop, serving->pid);
+  return shut_down(loop, *serving, status);
 }
 
 int run(int argc, char** argv) {
@@ -307,44 +383,11 @@ int run(int argc, char** argv) {
     return print_once(loop, metrics);
   }
 
-  // Block the signals before any thread or child starts, so every thread inherits the mask
-  // and only sigwait() (and the serving process's signalfd) receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  sigset_t serving_signals;  // SIGINT reaches the whole terminal group: the collector decides
-  sigemptyset(&serving_signals);
-  for (int s : {SIGHUP, SIGTERM}) sigaddset(&serving_signals, s);
-
-  // Forked before any kernel socket or thread exists, so the child inherits neither.
-  auto serving = pe::fork_serving_process(
-      [&options, &serving_signals](int fd) { return serve(options, serving_signals, fd); });
-  if (!serving) {
-    pe::log::error("cannot start the serving process", {{"err", serving.error()}});
-    return 1;
-  }
-  pe::drop_setuid_capabilities();
-  pe::Exposition exposition;
-  exposition.set_listener([fd = serving->fd](const std::string& text, bool ready) {
-    pe::send_frame(fd, {ready, text});  // a failure shows as SIGCHLD
-  });
-  pe::send_frame(serving->fd, {false, *exposition.text()});  // zeros until the first collection
-  // Before the loop: the loop reads its counters until it stops.
-  const std::unique_ptr<pe::CloseEventReader> close_events = start_close_events(*config);
-  pe::CollectorLoop loop(
-      config.value(), [&options] { return load(options); },
-      std::make_unique<pe::NamespaceSweep>(pe::open_socket_source(options.procfs), options.procfs,
-                                           options.netns),
-      pe::OwnerResolver(options.procfs), exposition);
-  loop.set_identity(std::make_unique<pe::IdentityResolver>(options.procfs, options.podlogs));
-  loop.load_probe_on_start(load_probe);  // in the collector, after the fork: not in the server
-  loop.set_close_events(close_events.get());
-  pe::log::info("collecting", {{"watched_ports", std::to_string(config->ports.size())},
-                               {"serving_pid", std::to_string(serving->pid)}});
-  loop.start();
-  const int status = wait_for_signals(signals, loop, serving->pid);
-  return shut_down(loop, *serving, status);
+  const int status = run_daemon(options, *config);
+  // The last word, after every object of run_daemon() is destroyed: the normal path, not the
+  // _Exit of shut_down().
+  pe::log::info("stopped", {{"status", std::to_string(status)}});
+  return status;
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 #include <CivetServer.h>
 #include <civetweb.h>
 #include <netdb.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "base/log.h"
 #include "exposition/basic_auth.h"
@@ -21,8 +24,10 @@ constexpr const char* kTextPlain = "text/plain; charset=utf-8";
 const char* reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
+    case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     default: return "Service Unavailable";
   }
 }
@@ -80,33 +85,46 @@ WebServer* owner_of(const mg_context* ctx) {
 
 }  // namespace
 
-// The one request handler, registered for every path: authentication first (as the
-// exporter-toolkit, it covers every endpoint), then the route.
-class SiteHandler : public CivetHandler {
+// The one request handler, registered for every path and every method civetweb parses:
+// authentication first (as the exporter-toolkit, it covers every endpoint), then the
+// method (GET and HEAD only), then the route.
+class SiteHandler {
  public:
-  explicit SiteHandler(const WebServer& server)
+  explicit SiteHandler(WebServer& server)
       : server_(server), landing_(landing_page(server.settings().telemetry_path)) {}
 
-  bool handleGet(CivetServer* /*s*/, mg_connection* conn, int* status) override {
-    *status = serve(conn, false);
-    return true;
-  }
-  bool handleHead(CivetServer* /*s*/, mg_connection* conn, int* status) override {
-    *status = serve(conn, true);
-    return true;
+  static int handle(mg_connection* conn, void* self) {
+    return static_cast<SiteHandler*>(self)->serve(conn);
   }
 
  private:
-  int serve(mg_connection* conn, bool head) const {
+  int serve(mg_connection* conn) const {
+    const mg_request_info* request = mg_get_request_info(conn);
+    const std::string_view method =
+        request->request_method != nullptr ? request->request_method : "";
+    const bool head = method == "HEAD";
+    const std::string uri = request->local_uri != nullptr ? request->local_uri : "";
+    const WebServer::Settings& settings = server_.settings();
+    const bool telemetry = uri == settings.telemetry_path;
+    const int status = answer(conn, method, head, uri, telemetry);
+    if (telemetry) server_.count_scrape(status);
+    return status;
+  }
+
+  int answer(mg_connection* conn, std::string_view method, bool head, const std::string& uri,
+             bool telemetry) const {
     const auto security = server_.security();
     if (!security->auth->allows(mg_get_header(conn, "Authorization"))) {
       return reply(conn, head, *security, 401, kTextPlain, "Unauthorized\n",
                    "WWW-Authenticate: Basic realm=\"port_exporter\", charset=\"UTF-8\"\r\n");
     }
-    const mg_request_info* request = mg_get_request_info(conn);
-    const std::string uri = request->local_uri != nullptr ? request->local_uri : "";
+    if (method != "GET" && !head) {
+      // The body is not read: civetweb skips it when it is all buffered, else it closes.
+      return reply(conn, false, *security, 405, kTextPlain, "Method Not Allowed\n",
+                   "Allow: GET, HEAD\r\n");
+    }
     const WebServer::Settings& settings = server_.settings();
-    if (uri == settings.telemetry_path) {
+    if (telemetry) {
       const bool gzip = accepts_gzip(mg_get_header(conn, "Accept-Encoding"));
       return reply(conn, head, *security, 200, "text/plain; version=0.0.4; charset=utf-8",
                    settings.metrics(gzip),
@@ -137,9 +155,29 @@ class SiteHandler : public CivetHandler {
     return status;
   }
 
-  const WebServer& server_;
+  WebServer& server_;
   const std::string landing_;
 };
+
+int worker_threads(unsigned long long max_fds, unsigned long long max_threads,
+                   unsigned long long max_tasks) {
+  unsigned long long n = 256;
+  if (max_fds != 0) n = std::min(n, max_fds / 2);
+  if (max_threads != 0) n = std::min(n, max_threads / 16);
+  if (max_tasks != 0) n = std::min(n, max_tasks > 32 ? max_tasks - 32 : 0);
+  return static_cast<int>(std::max(n, 4ULL));
+}
+
+namespace {
+
+// The soft limit, 0 when unlimited.
+unsigned long long soft_limit(int resource) {
+  rlimit limit{};
+  if (getrlimit(resource, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return limit.rlim_cur;
+}
+
+}  // namespace
 
 Result<std::string> civetweb_listening_port(const std::string& listen_address, bool tls) {
   const auto colon = listen_address.rfind(':');
@@ -185,6 +223,38 @@ WebServer::~WebServer() {
 std::shared_ptr<const WebServer::Security> WebServer::security() const {
   std::lock_guard<std::mutex> lock(security_mutex_);
   return security_;
+}
+
+HttpCounters WebServer::counters() const {
+  HttpCounters counters;
+  counters.refused_fd_limit = refused_fd_limit_.load();
+  counters.refused_per_client = refused_per_client_.load();
+  std::lock_guard<std::mutex> lock(clients_mutex_);
+  counters.scrapes_by_code = scrapes_;
+  return counters;
+}
+
+void WebServer::count_scrape(int status) {
+  std::lock_guard<std::mutex> lock(clients_mutex_);
+  ++scrapes_[status];
+}
+
+bool WebServer::admit(const std::string& client) {
+  std::lock_guard<std::mutex> lock(clients_mutex_);
+  int& open = clients_[client];
+  if (open >= per_client_) {
+    if (open == 0) clients_.erase(client);
+    ++refused_per_client_;
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void WebServer::release(const std::string& client) {
+  std::lock_guard<std::mutex> lock(clients_mutex_);
+  const auto found = clients_.find(client);
+  if (found != clients_.end() && --found->second <= 0) clients_.erase(found);
 }
 
 Result<bool> WebServer::apply(const WebConfig& config) {
@@ -251,13 +321,35 @@ Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
     }
     return 1;
   };
+  // The edge (docs/security.md): one client may hold a share of the workers only;
+  // connections accepted at the fd limit are closed at once and counted (our civetweb
+  // patch, scripts/civetweb-edge.patch); each connection is counted out when its worker is
+  // done with it (also after a failed TLS handshake).
+  callbacks.accept_connection = [](const mg_context* ctx, const char* remote_addr) -> int {
+    WebServer* self = owner_of(ctx);
+    return self == nullptr || self->admit(remote_addr) ? 1 : 0;
+  };
+  callbacks.connection_released = [](const mg_context* ctx, const char* remote_addr) {
+    if (WebServer* self = owner_of(ctx)) self->release(remote_addr);
+  };
+  callbacks.connection_refused = [](const mg_context* ctx) {
+    if (WebServer* self = owner_of(ctx)) ++self->refused_fd_limit_;
+  };
+  const Settings& s = server->settings_;
+  server->threads_ = s.threads > 0
+                         ? s.threads
+                         : worker_threads(soft_limit(RLIMIT_NOFILE), soft_limit(RLIMIT_NPROC));
+  server->per_client_ = s.max_connections_per_client > 0 ? s.max_connections_per_client
+                                                         : std::max(2, server->threads_ / 8);
   // Keep-alive needs tcp_nodelay (else ~90 req/s, see DESIGN.md).
   const std::vector<std::string> options = {
-      "listening_ports",    ports,
-      "num_threads",        std::to_string(server->settings_.threads),
-      "enable_keep_alive",  "yes",
-      "tcp_nodelay",        "1",
-      "request_timeout_ms", std::to_string(server->settings_.request_timeout_ms)};
+      "listening_ports", ports, "num_threads", std::to_string(server->threads_),
+      "enable_keep_alive", "yes", "tcp_nodelay", "1", "request_timeout_ms",
+      std::to_string(s.request_timeout_ms), "keep_alive_timeout_ms",
+      std::to_string(s.keep_alive_timeout_ms),
+      // A burst of connections (1,000 opened at once) overflowing the default 200 made the
+      // kernel drop SYNs, a scrape's among them: its retransmission comes 1 s later.
+      "listen_backlog", "1024"};
   try {
     server->handler_ = std::make_unique<SiteHandler>(*server);
     server->server_ = std::make_unique<CivetServer>(options, &callbacks, server.get());
@@ -269,7 +361,10 @@ Result<std::unique_ptr<WebServer>> WebServer::start(Settings settings) {
     }
     return Error{"cannot listen on " + addresses + ": " + why};
   }
-  server->server_->addHandler("/", *server->handler_);
+  // Every method reaches SiteHandler (CivetHandler's per-method hooks let civetweb answer
+  // the others itself). CivetServer hands out its context as const only.
+  mg_set_request_handler(const_cast<mg_context*>(server->server_->getContext()), "/",
+                         &SiteHandler::handle, server->handler_.get());
   return server;
 }
 

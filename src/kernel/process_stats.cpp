@@ -85,4 +85,24 @@ Result<ProcessStats> read_process_stats() {
   return stats;
 }
 
+unsigned long long parse_pids_max(const std::string& proc_self_cgroup,
+                                  const std::function<std::string(const std::string&)>& read) {
+  std::istringstream lines(proc_self_cgroup);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("0::", 0) != 0) continue;
+    std::string path = line.substr(3);
+    if (path.empty() || path.back() != '/') path += '/';
+    const std::string value = read(path + "pids.max");
+    if (value.empty() || value[0] < '0' || value[0] > '9') return 0;  // "max" or unreadable
+    return std::stoull(value.substr(0, value.find_first_not_of("0123456789")));
+  }
+  return 0;
+}
+
+unsigned long long cgroup_pids_max() {
+  return parse_pids_max(read_or_empty("/proc/self/cgroup"), [](const std::string& path) {
+    return read_or_empty(("/sys/fs/cgroup" + path).c_str());
+  });
+}
+
 }  // namespace port_exporter
