@@ -15,7 +15,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # civetweb's build goes to /opt/cache/port_exporter/civetweb-<version>-<flags hash>.
 ENV XDG_CACHE_HOME=/opt/cache
 # Dependencies first: this layer is cached until the two scripts change.
-COPY scripts/install-deps.sh scripts/build-civetweb.sh /src/scripts/
+COPY scripts/install-deps.sh scripts/build-civetweb.sh scripts/civetweb-edge.patch /src/scripts/
 RUN /src/scripts/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DPORT_EXPORTER_BUILD_TESTS=OFF \
