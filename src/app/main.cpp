@@ -7,14 +7,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -246,9 +248,26 @@ int wait_for_signals(const sigset_t& signals, pe::CollectorLoop& loop, pid_t ser
 // (civetweb's poll slice, scripts/build-civetweb.sh) and a collection in progress (a long
 // /proc walk) is waited for; both get 800 ms. Only past that is the server killed and the
 // process left through _Exit (it writes nothing that could be left half done), and it says so.
+// The collection is stopped on a thread of its own so that the deadline holds; where no
+// thread can be started (out of processes or memory, e.g. at the task limit) it is stopped
+// here, without the deadline: std::async would throw out of shut_down instead.
 int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int status) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
-  auto stopped = std::async(std::launch::async, [&loop] { loop.stop(); });
+  std::mutex mutex;
+  std::condition_variable stopped_cv;
+  bool stopped = false;
+  std::thread stopper;
+  try {
+    stopper = std::thread([&] {
+      loop.stop();
+      const std::lock_guard<std::mutex> lock(mutex);
+      stopped = true;
+      stopped_cv.notify_all();
+    });
+  } catch (const std::system_error& e) {
+    pe::log::warn("cannot start a thread to stop the collection; stopping it here",
+                  {{"err", e.what()}});
+  }
   kill(serving.pid, SIGTERM);
   std::optional<int> server_status = reap(serving.pid, false);
   while (!server_status && std::chrono::steady_clock::now() < deadline) {
@@ -261,11 +280,18 @@ int shut_down(pe::CollectorLoop& loop, const pe::ServingProcess& serving, int st
     reap(serving.pid, true);
   }
   ::close(serving.fd);
-  if (stopped.wait_until(deadline) == std::future_status::timeout) {
+  if (!stopper.joinable()) {
+    loop.stop();
+    return status;
+  }
+  std::unique_lock<std::mutex> lock(mutex);
+  if (!stopped_cv.wait_until(lock, deadline, [&] { return stopped; })) {
     pe::log::warn("the collection did not stop within 800 ms; exiting without cleanup");
     std::fflush(nullptr);
     std::_Exit(status);
   }
+  lock.unlock();
+  stopper.join();
   return status;
 }
 
