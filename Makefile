@@ -40,7 +40,10 @@ test: build-tests
 # uninitialized under ASan instrumentation (a false positive; the same code is clean without).
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
   -Wno-maybe-uninitialized
-SANITIZE_TESTS = -L 'unit|integration|fuzz'
+# Not the fd-exhaustion test: the sanitizer runtime itself needs descriptors (UBSan's vptr
+# check probes memory through a pipe; at the fd limit it reports every polymorphic object as
+# "invalid vptr"). It runs in `make test`.
+SANITIZE_TESTS = -L 'unit|integration|fuzz' -E 'NetworkEdgeFdLimitTest'
 test-sanitize: test-deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORT_EXPORTER_WERROR=ON \
 	  "-DCMAKE_CXX_FLAGS=$(SANITIZE_FLAGS)" "-DCMAKE_EXE_LINKER_FLAGS=$(SANITIZE_FLAGS)"
