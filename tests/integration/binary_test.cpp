@@ -16,12 +16,15 @@
 #include "http_client.h"
 #include "process.h"
 #include "socket_helpers.h"
+#include "web_helpers.h"
 
 namespace port_exporter {
 namespace {
 
 using test::ChildProcess;
+using test::comes_up;
 using test::eventually;
+using test::free_web_port;
 using test::http_get;
 
 constexpr const char* kBinary = PORT_EXPORTER_BINARY;
@@ -47,23 +50,6 @@ class TempFile {
 std::string config_watching(std::uint16_t port) {
   return "interval: 1s\nports:\n  - port: " + std::to_string(port) +
          "\n    protocols: [tcp]\n    expect: absent\n";
-}
-
-// A port free right now on 127.0.0.1, for the exporter's own web server.
-int free_port() {
-  test::TestSocket s = test::open_listener(Protocol::kTcp, "127.0.0.1");
-  return s.local_port();
-}
-
-// Waits until the exporter on `port` answers `path` with 200.
-bool comes_up(int port, const std::string& path) {
-  return eventually([&] {
-    try {
-      return http_get(port, path).status == 200;
-    } catch (const std::exception&) {
-      return false;  // not listening yet
-    }
-  });
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -323,7 +309,7 @@ TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
   test::TestSocket first = test::open_listener(Protocol::kTcp, "127.0.0.1");
   test::TestSocket second = test::open_listener(Protocol::kTcp, "127.0.0.1");
   TempFile config(config_watching(first.local_port()));
-  const int http_port = free_port();
+  const int http_port = free_web_port();
   ChildProcess p({kBinary, "--config.file=" + config.path(),
                   "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
   ASSERT_TRUE(comes_up(http_port, "/-/ready")) << p.err();
@@ -360,7 +346,7 @@ TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {
 }
 
 TEST(BinaryTest, SigintStopsWithinOneSecond) {
-  const int http_port = free_port();
+  const int http_port = free_web_port();
   ChildProcess p({kBinary, "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
   ASSERT_TRUE(comes_up(http_port, "/-/healthy")) << p.err();
   p.signal(SIGINT);
@@ -372,7 +358,7 @@ TEST(BinaryTest, SigintStopsWithinOneSecond) {
 TEST(BinaryTest, HostileReloadIsRefusedAndTheOldConfigKeepsRunning) {
   test::TestSocket listener = test::open_listener(Protocol::kTcp, "127.0.0.1");
   TempFile config(config_watching(listener.local_port()));
-  const int http_port = free_port();
+  const int http_port = free_web_port();
   ChildProcess p({kBinary, "--config.file=" + config.path(),
                   "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
   ASSERT_TRUE(comes_up(http_port, "/-/ready")) << p.err();
@@ -398,7 +384,7 @@ TEST(BinaryTest, ReloadDroppingMostPortsIsLoggedAsAWarning) {
     four += "  - {port: " + std::to_string(port) + ", protocols: [tcp]}\n";
   }
   TempFile config(four);
-  const int http_port = free_port();
+  const int http_port = free_web_port();
   ChildProcess p({kBinary, "--config.file=" + config.path(),
                   "--web.listen-address=127.0.0.1:" + std::to_string(http_port)});
   ASSERT_TRUE(comes_up(http_port, "/-/ready")) << p.err();

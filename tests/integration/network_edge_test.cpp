@@ -22,20 +22,17 @@
 #include "process.h"
 #include "slow_clients.h"
 #include "socket_helpers.h"
+#include "web_helpers.h"
 
 namespace port_exporter {
 namespace {
 
 using test::ChildProcess;
 using test::eventually;
+using test::free_web_port;
 using test::SlowClients;
 
 constexpr const char* kBinary = PORT_EXPORTER_BINARY;
-
-int free_port() {
-  test::TestSocket s = test::open_listener(Protocol::kTcp, "127.0.0.1");
-  return s.local_port();
-}
 
 bool comes_up(int port) {
   return eventually(
@@ -111,7 +108,7 @@ class NetworkEdgeTest : public ::testing::Test {
     }
   }
 
-  const int port_ = free_port();
+  const int port_ = free_web_port();
   ChildProcess exporter_{{kBinary, "--web.listen-address=127.0.0.1:" + std::to_string(port_)}};
 };
 
@@ -148,7 +145,7 @@ TEST(NetworkEdgeFdLimitTest, OutOfDescriptorsTheServerDoesNotSpinAndKeepsCollect
   const std::string config = "interval: 1s\nports:\n  - port: 2908\n";
   ASSERT_EQ(write(config_fd, config.data(), config.size()), static_cast<ssize_t>(config.size()));
   close(config_fd);
-  const int port = free_port();
+  const int port = free_web_port();
   ChildProcess exporter({"/usr/bin/prlimit", "--nofile=16", kBinary,
                          std::string("--config.file=") + config_path,
                          "--web.listen-address=127.0.0.1:" + std::to_string(port)});

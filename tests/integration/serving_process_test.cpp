@@ -12,30 +12,18 @@
 #include "http_client.h"
 #include "process.h"
 #include "socket_helpers.h"
+#include "web_helpers.h"
 
 namespace port_exporter {
 namespace {
 
 using test::ChildProcess;
+using test::comes_up;
 using test::eventually;
+using test::free_web_port;
 using test::http_get;
 
 constexpr const char* kBinary = PORT_EXPORTER_BINARY;
-
-int free_port() {
-  test::TestSocket s = test::open_listener(Protocol::kTcp, "127.0.0.1");
-  return s.local_port();
-}
-
-bool comes_up(int port) {
-  return eventually([&] {
-    try {
-      return http_get(port, "/-/ready").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  });
-}
 
 // A field of /proc/<pid>/status ("Uid", "CapEff", ...), its value without leading blanks.
 std::string status_field(pid_t pid, const std::string& field) {
@@ -73,7 +61,7 @@ class ServingProcessTest : public ::testing::Test {
     ASSERT_GT(server_, 0);
   }
 
-  const int http_port_ = free_port();
+  const int http_port_ = free_web_port();
   ChildProcess exporter_{{kBinary, "--web.listen-address=127.0.0.1:" + std::to_string(http_port_)}};
   pid_t server_ = -1;
 };
