@@ -6,9 +6,11 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "app/collect.h"
@@ -159,9 +161,9 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
   EXPECT_EQ(socket_fds(), fds_before + per_namespace - 1);
 }
 
-// TCP connections inside another namespace: dumped (all states) at the namespace's first
-// sweep and every kConnectionsEvery-th after it, held in between; each full dump equals
-// `ss -N <ns>`, summed with the host's.
+// TCP connections inside another namespace with a watched listener: dumped (all states) at
+// the namespace's first sweep and every kConnectionsEvery-th after it, held in between; each
+// full dump equals `ss -N <ns>`, summed with the host's.
 TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAndHeld) {
   TestNetns a;
   TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
@@ -201,6 +203,95 @@ TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAnd
   const test::SsCounts refreshed = test::counts_of(collect_once(config, *source).snapshot);
   EXPECT_EQ(refreshed.connections, expected().connections) << test::describe(refreshed) << "--\n"
                                                            << test::describe(expected());
+}
+
+// A watched listener that appears in a namespace gets its connections dumped in the same
+// collection, not up to kConnectionsEvery collections later.
+TEST(NamespaceSweepTest, AListenerAppearingBringsItsConnectionsAtOnce) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  const test::SsCounts empty = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_TRUE(empty.connections.empty()) << test::describe(empty);
+  std::optional<TestSocket> listener;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] {
+    listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
+  });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  ASSERT_FALSE(expected.connections.empty());
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.connections, expected.connections) << test::describe(got) << "--\n"
+                                                   << test::describe(expected);
+  EXPECT_EQ(got.listeners, expected.listeners);
+}
+
+// A namespace with neither a watched listener nor connections is dumped only every
+// kQuietEvery-th collection: a connection from the watched port to an unwatched listener
+// there shows at that one, not at the kConnectionsEvery-th.
+TEST(NamespaceSweepTest, AQuietNamespaceIsDumpedAtTheQuietRate) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
+  std::optional<TestSocket> other, client, server;
+  a.run_inside([&] {
+    other.emplace(open_listener(Protocol::kTcp, "127.0.0.1"));
+    client.emplace(test::open_socket(Protocol::kTcp, AF_INET));
+    test::set_flag(*client, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+    const test::SocketAddress from = test::make_address("127.0.0.1", port);
+    if (bind(client->fd(), from.get(), from.size) != 0) test::throw_errno("bind");
+    const test::SocketAddress to = test::make_address("127.0.0.1", other->local_port());
+    if (connect(client->fd(), to.get(), to.size) != 0) test::throw_errno("connect");
+    server.emplace(test::accept_connection(*other));
+  });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  ASSERT_FALSE(expected.connections.empty());
+  for (std::uint64_t n = 2; n <= NamespaceSweep::kQuietEvery; ++n) {
+    const test::SsCounts held = test::counts_of(collect_once(config, *source).snapshot);
+    ASSERT_TRUE(held.connections.empty()) << "collection " << n << "\n" << test::describe(held);
+  }
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.connections, expected.connections) << test::describe(got) << "--\n"
+                                                   << test::describe(expected);
+}
+
+// Past the CPU budget of the all-states dumps, connections are held (even when a listener
+// appears) and port_exporter_namespace_connections_age_seconds says how old they are;
+// listeners stay exact.
+TEST(NamespaceSweepTest, PastTheBudgetConnectionsAreHeldAndTheirAgeShows) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
+  source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(0)));
+  std::optional<TestSocket> listener;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] {
+    listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
+  });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  usleep(200 * 1000);
+  for (std::uint64_t n = 2; n <= NamespaceSweep::kConnectionsEvery + 1; ++n) {
+    const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+    ASSERT_TRUE(got.connections.empty()) << "collection " << n << "\n" << test::describe(got);
+    ASSERT_EQ(got.listeners, expected.listeners) << "collection " << n;
+  }
+  EXPECT_GE(source->swept_namespaces().connections_age_seconds, 0.2);
 }
 
 }  // namespace
