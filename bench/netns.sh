@@ -10,8 +10,8 @@
 # up (first owner lookups, first all-states dumps of every namespace):
 #   - collection time min/median/max (port_exporter_collect_duration_seconds, each collection),
 #   - per namespace: (median - the median without namespaces) / namespaces,
-#   - background CPU: the collecting process's CPU time (utime+stime, kernel work of its
-#     dumps included) over the window, in % of one core, and per collection,
+#   - background CPU: the collecting process's CPU time (its threads' schedstat, kernel
+#     work of its dumps included) over the window, in % of one core, and per collection,
 #   - the age of the oldest connection counts held (port_exporter_namespace_connections_age_seconds),
 #   - `ip netns exec NS ss -tlnp` run over the same namespaces, and the ratio of our median
 #     collection to it.
@@ -67,14 +67,14 @@ stop_holder() {
   for pid in "${pids[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
   pids=("${kept[@]}")
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU time of a process's threads in ns (schedstat: kernel work of its syscalls included; the
+# short-lived setns threads that open a namespace's socket are not counted once gone).
+cpu_ns() { cat "/proc/$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
 metric() { awk -v name="$1" '$1 == name { print $2 }'; }
 
 port=$(free_port)
 web=$(free_port "$port")
 printf 'interval: %s\nnamespaces: all\nports:\n  - port: %s\n' "$interval" "$port" >"$work/config.yml"
-seconds=$(awk -v i="$interval" 'BEGIN { n = i + 0; if (i ~ /ms$/) n /= 1000; else if (i ~ /m$/) n *= 60; print n }')
-hz=$(getconf CLK_TCK)
 
 # One cell: the exporter over the window with what exists now. Prints
 # "min median max cpu_percent cpu_ms_per_collection age".
@@ -95,27 +95,27 @@ measure() {
     seen=$n
     if [ "$seen" -eq 1 ]; then  # warm-up done: the window starts now
       t0=$(date +%s%N)
-      c0=$(cpu_ticks "$pid")
+      c0=$(cpu_ns "$pid")
       continue
     fi
     durations+=("$(metric port_exporter_collect_duration_seconds <<<"$text")")
     age=$(metric port_exporter_namespace_connections_age_seconds <<<"$text")
   done
   local c1 t1
-  c1=$(cpu_ticks "$pid")
+  c1=$(cpu_ns "$pid")
   t1=$(date +%s%N)
   stop_holder "$pid"
-  printf '%s\n' "${durations[@]}" | sort -g | awk -v cpu=$((c1 - c0)) -v hz="$hz" \
+  printf '%s\n' "${durations[@]}" | sort -g | awk -v cpu=$((c1 - c0)) \
     -v wall=$((t1 - t0)) -v n=$window -v age="$age" '
     { a[NR] = $1 * 1000 }
     END {
-      cpu_s = cpu / hz
-      printf "%.2f %.2f %.2f %.3f %.1f %.0f\n", a[1], a[int((NR + 1) / 2)], a[NR],
+      cpu_s = cpu / 1e9
+      printf "%.2f %.2f %.2f %.3f %.2f %.0f\n", a[1], a[int((NR + 1) / 2)], a[NR],
         100 * cpu_s / (wall / 1e9), 1000 * cpu_s / n, age
     }'
 }
 
-printf 'interval %s, window %d collections after 1 to warm up; CPU: the collecting process (utime+stime)\n' \
+printf 'interval %s, window %d collections after 1 to warm up; CPU: the collecting process, all threads (schedstat)\n' \
   "$interval" "$window"
 printf '%-12s %-10s %-9s %22s %12s %8s %10s %8s %12s %7s\n' "host-sockets" namespaces listeners \
   "collection min/med/max" "per-netns" "CPU %" "CPU/coll" "age" "ss -tlnp" ratio
@@ -125,7 +125,7 @@ for sockets in "${host_levels[@]}"; do
     start_holder tcp "127.0.0.$a" $((left < 19000 ? left : 19000))
     holders+=("$started")
   done
-  read -r -a dumps < <(python3 "$repo/bench/netns_dump.py" 20 3 | awk '{ printf "%s ", $4 }')
+  read -r -a dumps < <(python3 "$repo/bench/netns_dump.py" 20 3 | awk '{ printf "%s ", $4 } END { print "" }')
   printf '%-12s raw sock_diag dump per namespace: LISTEN-only %s us, all states %s us (%s TCP sockets on the host)\n' \
     "$sockets" "${dumps[0]}" "${dumps[1]}" "$(ss -Htan | wc -l)"
   for listeners in "${listener_levels[@]}"; do
