@@ -96,7 +96,7 @@ std::optional<NamespaceSweep::Mode> NamespaceSweep::sweep_listeners(
     Held& held = it->second;
     if (first_seen) held.since = Clock::now();
     const bool listener = has_tcp_listener(records.value());
-    held.urgent = held.urgent || !held.last_full || (listener && !held.listener);
+    held.listener_appeared = held.listener_appeared || (listener && !held.listener);
     held.listener = listener;
   } else {
     held_.erase(ns.id);  // the files gave its connections: exact, nothing held
@@ -106,10 +106,10 @@ std::optional<NamespaceSweep::Mode> NamespaceSweep::sweep_listeners(
 }
 
 // The netlink-mode namespaces whose TCP connections should be dumped now, most urgent
-// first: never dumped or a watched listener appeared since the last dump; then those with
-// a watched listener or connections, due every kConnectionsEvery collections; then the
-// quiet ones, due every kQuietEvery. Within each: the longest since first, then the newest
-// namespace (largest inode).
+// first: (0) a watched listener there never dumped or appeared since the last dump; (1)
+// with a watched listener or connections, due every kConnectionsEvery collections; (2)
+// never dumped, without either; (3) the quiet ones, due every kQuietEvery. Within each: the
+// longest since first, then the newest namespace (largest inode).
 std::vector<NetnsId> NamespaceSweep::due_for_connections(
     const std::vector<NetworkNamespace>& swept) const {
   struct Due {
@@ -122,10 +122,14 @@ std::vector<NetnsId> NamespaceSweep::due_for_connections(
     const Held& held = held_.at(ns.id);
     const std::uint64_t since = held.last_full ? collection_ - *held.last_full : UINT64_MAX;
     const bool active = held.listener || !held.connections.empty();
-    if (held.urgent) {
+    if (held.listener && (!held.last_full || held.listener_appeared)) {
       due.push_back({0, since, ns.id});
-    } else if (since >= (active ? kConnectionsEvery : kQuietEvery)) {
-      due.push_back({active ? 1 : 2, since, ns.id});
+    } else if (active && since >= kConnectionsEvery) {
+      due.push_back({1, since, ns.id});
+    } else if (!held.last_full) {
+      due.push_back({2, since, ns.id});
+    } else if (since >= kQuietEvery) {
+      due.push_back({3, since, ns.id});
     }
   }
   std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) {
@@ -164,7 +168,7 @@ void NamespaceSweep::dump_connections(const std::vector<NetworkNamespace>& swept
     }
     held.last_full = collection_;
     held.since = Clock::now();
-    held.urgent = false;
+    held.listener_appeared = false;
   }
 }
 

@@ -69,7 +69,7 @@ class NamespaceSweep final : public SocketSource {
     std::optional<std::uint64_t> last_full;  // collection number
     Clock::time_point since;                 // of the connections held (first seen: none yet)
     bool listener = false;                   // a watched TCP listener at the last sweep
-    bool urgent = false;                     // never dumped, or a listener appeared since
+    bool listener_appeared = false;          // since the last dump
     std::vector<SocketRecord> connections;
   };
 

@@ -39,10 +39,14 @@ Config watching(std::uint16_t port, std::optional<NamespaceMode> scope) {
   return config;
 }
 
+// With a budget for all-states dumps that never runs out: the namespaces of other tests or
+// containers on the machine must not delay ours (the budget has tests of its own below).
 std::unique_ptr<NamespaceSweep> sweep() {
   auto host = NetlinkSource::open();
   if (!host) throw std::runtime_error(host.error());
-  return std::make_unique<NamespaceSweep>(std::move(host).value(), "/proc", "/run/netns");
+  auto source = std::make_unique<NamespaceSweep>(std::move(host).value(), "/proc", "/run/netns");
+  source->set_connections_budget(WalkBudget(/*share=*/1.0, std::chrono::hours(1)));
+  return source;
 }
 
 Collection collect_once(const Config& config, NamespaceSweep& sweep) {
@@ -292,6 +296,38 @@ TEST(NamespaceSweepTest, PastTheBudgetConnectionsAreHeldAndTheirAgeShows) {
     ASSERT_EQ(got.listeners, expected.listeners) << "collection " << n;
   }
   EXPECT_GE(source->swept_namespaces().connections_age_seconds, 0.2);
+}
+
+// When the budget allows one all-states dump, a namespace where a watched listener just
+// appeared goes before one merely due: at collection kConnectionsEvery + 1, `b` (listener
+// new) is dumped and `a` (listener since the start, due) waits for the next one.
+TEST(NamespaceSweepTest, AnAppearedListenerIsDumpedBeforeANamespaceMerelyDue) {
+  TestNetns a, b;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  std::optional<TestSocket> listener_a, listener_b;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] { listener_a.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port)); });
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  for (std::uint64_t n = 1; n <= NamespaceSweep::kConnectionsEvery; ++n) {
+    ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
+  }
+  a.run_inside([&] { connections.push_back(test::connect_tcp(*listener_a, "127.0.0.1")); });
+  b.run_inside([&] {
+    listener_b.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    connections.push_back(test::connect_tcp(*listener_b, "127.0.0.1"));
+  });
+  const test::SsCounts in_b = test::count_with_ss({port}, b.name());
+  const test::SsCounts in_both = test::sum({in_b, test::count_with_ss({port}, a.name())});
+  ASSERT_NE(in_b.connections, in_both.connections);
+  source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
+  const test::SsCounts first = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(first.connections, in_b.connections) << test::describe(first);
+  source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
+  const test::SsCounts second = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(second.connections, in_both.connections) << test::describe(second);
 }
 
 }  // namespace
