@@ -136,8 +136,7 @@ void round(pe::NetlinkSource& netlink, long uid, Measures& m) {
   const Clock::time_point appeared = Clock::now();
   auto records = netlink.dump(pe::watch_set(config.value()));
   if (!records) die(records.error());
-  const std::vector<pe::SocketRef> sockets =
-      pe::listener_sockets(config.value(), records.value());
+  const std::vector<pe::SocketRef> sockets = pe::listener_sockets(config.value(), records.value());
   if (sockets.size() != 1) die("the listener is not in the dump");
   pe::OwnerResolver owners("/proc");
   const Clock::time_point lookup = Clock::now();
