@@ -301,8 +301,10 @@ BENCHMARK(BM_OwnersSteady)
     ->Unit(benchmark::kMicrosecond)
     ->Iterations(4 * pe::OwnerResolver::kRefreshEvery);
 
-// A cache miss (a new listener, a stale cached link): one walk of every fd of every process, since
-// a shared socket may have several holders.
+// A cache miss (a new listener, a stale cached link): the first lookup, which reads the fds of
+// the processes of the socket's namespace and uid (root's here: every process bench/run.sh
+// starts is root's, so this is every fd of nearly every process); the rest of the namespace
+// is read at the next lookup (bench/first_attribution.cpp times both).
 void BM_OwnersWalk(benchmark::State& state) {
   const pe::Config& config = owners_config();
   const std::vector<std::uint64_t> inodes = pe::listener_inodes(config, dump_or_die(config));

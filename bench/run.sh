@@ -12,8 +12,10 @@
 # BENCH_CPU_WINDOW [10, seconds of 1 s collections per level], BENCH_BG_WINDOW [45, seconds
 # of the 15 s interval exporter at the largest level], BENCH_SLEEPERS [2000].
 # Method and a real run: docs/benchmarks.md. Ends with bench/close_events.sh (the cost of
-# the destroy-notification reader; BENCH_CLOSE_RATES, BENCH_CLOSE_WINDOW) and
-# bench/closed_attempts.sh (the eBPF probe; BENCH_PROBE_ROUNDS, _WINDOW, _RATE).
+# the destroy-notification reader; BENCH_CLOSE_RATES, BENCH_CLOSE_WINDOW),
+# bench/closed_attempts.sh (the eBPF probe; BENCH_PROBE_ROUNDS, _WINDOW, _RATE),
+# bench/netns.sh, bench/first_attribution.sh (owner lookup of a new listener;
+# BENCH_ATTRIBUTION_LEVELS, _ROUNDS) and bench/slowloris.sh.
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
@@ -457,6 +459,10 @@ log "closed-attempts probe: dropped-packet and loopback throughput with and with
 # The namespace dimension (issue 15): its own script, also runnable alone.
 log "network namespaces: dump cost per namespace, collection time with namespaces: all"
 "$repo/bench/netns.sh" "$build"
+
+# First attribution of a new listener against ss -tlnp (issue 15): its own script too.
+log "first attribution: owner lookup of a new listener at 10k and 100k fds, against ss -tlnp"
+"$repo/bench/first_attribution.sh" "$build"
 
 # Idle and slow-header clients against the HTTP edge (issue 13): its own script too.
 log "slowloris: scrape and health latency under idle and slow-header connections"

@@ -26,10 +26,12 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/port_exporter.service "${unit}")
 install(FILES ${PROJECT_SOURCE_DIR}/config/port_exporter.yml DESTINATION /etc/port_exporter)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/port_exporter.service DESTINATION /lib/systemd/system)
 install(FILES ${man_page} DESTINATION share/man/man1)
-# Opt-in (CAP_BPF, CAP_PERFMON, bpf()): shipped, not installed under /lib/systemd. Not under
-# /usr/share/doc: minimal systems drop it (dpkg path-exclude: debian:bookworm-slim, and the
-# debootstrap base of tests/deploy/deb.sh had no examples/ there).
+# Opt-in drop-ins (closed-attempts: CAP_BPF, CAP_PERFMON, bpf(); netns-netlink:
+# CAP_SYS_ADMIN, setns into network namespaces): shipped, not installed under /lib/systemd.
+# Not under /usr/share/doc: minimal systems drop it (dpkg path-exclude: debian:bookworm-slim,
+# and the debootstrap base of tests/deploy/deb.sh had no examples/ there).
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/port_exporter.service.d/closed-attempts.conf
+  ${PROJECT_SOURCE_DIR}/deploy/systemd/port_exporter.service.d/netns-netlink.conf
   DESTINATION share/port-exporter/systemd)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/NOTICE
   ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md
@@ -55,7 +57,9 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
  Prometheus on :12908/metrics. The systemd unit runs it with DynamicUser and two
  capabilities (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH) for owner lookup; HTTP is served by
  an unprivileged child under a seccomp filter. The optional eBPF probe needs the drop-in
- /usr/share/port-exporter/systemd/closed-attempts.conf (CAP_BPF, CAP_PERFMON).")
+ /usr/share/port-exporter/systemd/closed-attempts.conf (CAP_BPF, CAP_PERFMON); reading
+ other network namespaces over netlink (namespaces: all) needs netns-netlink.conf
+ (CAP_SYS_ADMIN for setns).")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/deb/conffiles ${PROJECT_SOURCE_DIR}/packaging/deb/postinst
   ${PROJECT_SOURCE_DIR}/packaging/deb/prerm ${PROJECT_SOURCE_DIR}/packaging/deb/postrm)

@@ -208,7 +208,7 @@ std::vector<SocketRef> listener_sockets(const Config& config,
   for (const SocketRecord& record : records) {
     if (!is_listener(record) || record.inode == 0) continue;
     if (watch.watches(record.protocol, record.local.port)) {
-      sockets.push_back({record.inode, record.netns});
+      sockets.push_back({record.inode, record.netns, record.uid});
     }
   }
   std::sort(sockets.begin(), sockets.end(),

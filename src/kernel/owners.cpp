@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -13,9 +14,11 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <system_error>
 #include <unordered_set>
+#include <utility>
 
 #include "base/errno_text.h"
 #include "base/parse_number.h"
@@ -115,6 +118,62 @@ std::optional<std::uint64_t> netns_of(int proc_fd, int pid) {
   return read_netns_link(proc_fd, (std::to_string(pid) + "/ns/net").c_str());
 }
 
+// The effective uid of a process: the owner of <procfs>/<pid>, one fstatat. Unlike the
+// files inside it (owned by root once a process is not dumpable: setuid, privileges
+// dropped, PR_SET_DUMPABLE 0), the directory itself always carries the euid (the kernel's
+// task_dump_owner() exempts it, because ps has always read it this way), and reading it
+// needs no capability; <pid>/status says the same at one open, read and close, and the
+// kernel formats every line of it.
+std::optional<std::uint32_t> uid_of(int proc_fd, int pid) {
+  struct stat st {};
+  if (fstatat(proc_fd, std::to_string(pid).c_str(), &st, 0) != 0) return std::nullopt;
+  return static_cast<std::uint32_t>(st.st_uid);
+}
+
+// One holder per process, by ascending pid.
+void sort_unique(std::vector<OwnerResolver::Holder>& holders) {
+  std::sort(
+      holders.begin(), holders.end(),
+      [](const OwnerResolver::Holder& a, const OwnerResolver::Holder& b) { return a.pid < b.pid; });
+  holders.erase(std::unique(holders.begin(), holders.end(),
+                            [](const OwnerResolver::Holder& a, const OwnerResolver::Holder& b) {
+                              return a.pid == b.pid;
+                            }),
+                holders.end());
+}
+
+InodeSet inodes_of(const std::vector<SocketRef>& sockets) {
+  InodeSet inodes;
+  for (const SocketRef& s : sockets) inodes.insert(s.inode);
+  return inodes;
+}
+
+// The processes that may hold some of `sockets`: those in their namespaces (netns 0: a
+// process whose namespace is unreadable, in any), and among them those of their uids.
+class Candidates {
+ public:
+  Candidates(const std::vector<SocketRef>& sockets, std::uint64_t host_netns) {
+    for (const SocketRef& s : sockets) {
+      const std::uint64_t netns = s.netns != 0 ? s.netns : host_netns;
+      namespaces_.insert(netns);
+      owners_.insert({netns, s.uid});
+      uids_.insert(s.uid);
+    }
+  }
+  bool in_namespace(std::uint64_t netns) const {
+    return netns == 0 || namespaces_.count(netns) != 0;
+  }
+  bool of_uid(std::uint64_t netns, std::optional<std::uint32_t> uid) const {
+    if (!uid) return false;
+    return netns == 0 ? uids_.count(*uid) != 0 : owners_.count({netns, *uid}) != 0;
+  }
+
+ private:
+  std::unordered_set<std::uint64_t> namespaces_;
+  std::set<std::pair<std::uint64_t, std::uint32_t>> owners_;
+  std::unordered_set<std::uint32_t> uids_;
+};
+
 std::optional<std::uint64_t> own_netns() { return read_netns_link(AT_FDCWD, "/proc/self/ns/net"); }
 
 }  // namespace
@@ -174,58 +233,89 @@ void OwnerResolver::drop_stale(int proc_fd, const std::vector<SocketRef>& socket
   }
 }
 
-// Every process under `proc`, by pid, with its network namespace when asked and readable.
+// Every process under `proc`, by pid, with its network namespace (when readable) and
+// effective uid when asked: two syscalls per process, against one per fd for its fds.
 std::vector<OwnerResolver::Process> OwnerResolver::list_processes(DIR* proc,
-                                                                  bool with_netns) const {
+                                                                  bool with_identity) const {
   std::vector<Process> processes;
   while (const dirent* entry = readdir(proc)) {
     const std::optional<int> pid = parse_number<int>(entry->d_name);
     if (!pid || *pid <= 0) continue;  // self, net, sys, ...
-    processes.push_back({*pid, with_netns ? netns_of(dirfd(proc), *pid).value_or(0) : 0});
+    if (!with_identity) {
+      processes.push_back({*pid, 0, std::nullopt});
+      continue;
+    }
+    processes.push_back({*pid, netns_of(dirfd(proc), *pid).value_or(0), uid_of(dirfd(proc), *pid)});
   }
   std::sort(processes.begin(), processes.end(),
             [](const Process& a, const Process& b) { return a.pid < b.pid; });
   return processes;
 }
 
-// Reads the fds of the processes in the namespaces of `missing` (and of those whose
-// namespace is unreadable), then, for sockets none of them holds, of every other process:
-// a socket can be held outside its namespace (passed over a unix socket, created before a
-// setns). Every holder is kept: a shared socket has several.
+// Searches for `missing` in three passes, each only for the sockets the previous ones did
+// not find: the processes of each socket's namespace and uid (a listener's creator, as a
+// rule), the rest of those namespaces, then every other process (a socket passed over a
+// unix socket, created before a setns or a setuid). A process whose namespace is
+// unreadable counts as in every namespace. Sockets found by the first pass have the rest
+// of their namespace read by complete() at the next call.
 void OwnerResolver::find(int proc_fd, const std::vector<Process>& processes,
                          const std::vector<SocketRef>& missing) {
-  InodeSet wanted;
-  std::unordered_set<std::uint64_t> namespaces;
-  for (const SocketRef& s : missing) {
-    wanted.insert(s.inode);
-    namespaces.insert(s.netns != 0 ? s.netns : host_netns_);
-  }
   HolderMap found;
   std::vector<bool> scanned(processes.size(), false);
-  for (std::size_t i = 0; i < processes.size(); ++i) {
-    if (processes[i].netns != 0 && namespaces.count(processes[i].netns) == 0) continue;
-    scan_fds(proc_fd, processes[i].pid, wanted, found);
-    scanned[i] = true;
-    ++processes_scanned_;
+  const auto pass = [&](const std::vector<SocketRef>& sockets, auto selected) {
+    const InodeSet wanted = inodes_of(sockets);
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+      if (scanned[i] || !selected(processes[i])) continue;
+      scan_fds(proc_fd, processes[i].pid, wanted, found);
+      scanned[i] = true;
+      ++processes_scanned_;
+    }
+    std::vector<SocketRef> rest;
+    for (const SocketRef& s : sockets) {
+      if (found.count(s.inode) == 0) rest.push_back(s);
+    }
+    return rest;
+  };
+  const Candidates first(missing, host_netns_);
+  std::vector<SocketRef> rest =
+      pass(missing, [&](const Process& p) { return first.of_uid(p.netns, p.uid); });
+  for (const SocketRef& s : missing) {
+    if (found.count(s.inode) != 0) incomplete_.push_back(s);
   }
-  InodeSet rest;
-  for (const std::uint64_t inode : wanted) {
-    if (found.count(inode) == 0) rest.insert(inode);
+  if (!rest.empty()) {
+    const Candidates second(rest, host_netns_);
+    rest = pass(rest, [&](const Process& p) { return second.in_namespace(p.netns); });
   }
   if (!rest.empty()) {
     ++full_walks_;
-    for (std::size_t i = 0; i < processes.size(); ++i) {
-      if (scanned[i]) continue;
-      scan_fds(proc_fd, processes[i].pid, rest, found);
-      ++processes_scanned_;
-    }
+    pass(rest, [](const Process&) { return true; });
   }
-  for (const std::uint64_t inode : wanted) {
-    auto& holders = cache_[inode];  // not found: cached as empty, not looked for again
-    holders = std::move(found[inode]);
-    std::sort(holders.begin(), holders.end(),
-              [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
+  for (const SocketRef& s : missing) {
+    auto& holders = cache_[s.inode];  // not found: cached as empty, not looked for again
+    holders = std::move(found[s.inode]);
+    sort_unique(holders);
   }
+}
+
+// The rest of the namespaces of sockets found among the processes of their uid: their
+// other holders (systemd, root, keeps its copy of a socket it hands to a service run as
+// another user; prefork workers drop privileges).
+void OwnerResolver::complete(int proc_fd, const std::vector<Process>& processes,
+                             const std::vector<SocketRef>& found_by_uid) {
+  const Candidates read_first(found_by_uid, host_netns_);
+  const InodeSet wanted = inodes_of(found_by_uid);
+  HolderMap found;
+  for (const Process& p : processes) {
+    if (!read_first.in_namespace(p.netns) || read_first.of_uid(p.netns, p.uid)) continue;
+    scan_fds(proc_fd, p.pid, wanted, found);
+    ++processes_scanned_;
+  }
+  for (auto& [inode, holders] : found) {
+    std::vector<Holder>& cached = cache_[inode];
+    cached.insert(cached.end(), holders.begin(), holders.end());
+    sort_unique(cached);
+  }
+  ++completions_;
 }
 
 // A process that inherits a socket later (a service socket-activated by systemd) is a new
@@ -239,16 +329,28 @@ void OwnerResolver::scan_new_processes(int proc_fd, const std::vector<Process>& 
     scan_fds(proc_fd, p.pid, wanted, cache_);
     ++processes_scanned_;
   }
-  for (auto& [inode, holders] : cache_) {
-    std::sort(holders.begin(), holders.end(),
-              [](const Holder& a, const Holder& b) { return a.pid < b.pid; });
-  }
+  for (auto& [inode, holders] : cache_) sort_unique(holders);
 }
 
 void OwnerResolver::remember(const std::vector<Process>& processes) {
   known_pids_.clear();
   for (const Process& p : processes) known_pids_.push_back(p.pid);  // sorted by pid
   resolves_since_walk_ = 0;
+}
+
+// Completes the sockets a previous call found by uid, while the budget lasts (else at a
+// later call): after this call's own walk, so that a new listener is attributed first.
+void OwnerResolver::complete_within_budget(DIR* proc, std::optional<std::vector<Process>>& listed,
+                                           const std::vector<SocketRef>& to_complete) {
+  if (to_complete.empty()) return;
+  const auto started = WalkBudget::Clock::now();
+  if (!budget_.available(started)) {
+    incomplete_.insert(incomplete_.end(), to_complete.begin(), to_complete.end());
+    return;
+  }
+  if (!listed) listed = list_processes(proc, /*with_identity=*/true);
+  complete(dirfd(proc), *listed, to_complete);
+  budget_.charge(WalkBudget::Clock::now() - started);
 }
 
 Result<OwnerMap> OwnerResolver::resolve(const std::vector<std::uint64_t>& inodes) {
@@ -273,25 +375,32 @@ Result<OwnerMap> OwnerResolver::resolve_sockets(const std::vector<SocketRef>& al
   }
   const int proc_fd = dirfd(proc.get());
   drop_stale(proc_fd, sockets);
+  std::vector<SocketRef> to_complete;  // found by uid before, still asked for and held
+  for (const SocketRef& s : incomplete_) {
+    if (cache_.count(s.inode) != 0) to_complete.push_back(s);
+  }
+  incomplete_.clear();
   std::vector<SocketRef> missing;
   for (const SocketRef& s : sockets) {
     if (cache_.count(s.inode) == 0) missing.push_back(s);
   }
+  std::optional<std::vector<Process>> listed;  // with identity: for find() and complete()
   const auto started = WalkBudget::Clock::now();
   if (!missing.empty() && !budget_.available(started)) {
     ++deferred_;  // left unattributed this time; looked for again at the next collection
   } else if (!missing.empty()) {
-    const std::vector<Process> processes = list_processes(proc.get(), /*with_netns=*/true);
-    find(proc_fd, processes, missing);
-    remember(processes);
+    listed = list_processes(proc.get(), /*with_identity=*/true);
+    find(proc_fd, *listed, missing);
+    remember(*listed);
     ++walks_;
     budget_.charge(WalkBudget::Clock::now() - started);
   } else if (++resolves_since_walk_ >= kRefreshEvery) {
-    const std::vector<Process> processes = list_processes(proc.get(), /*with_netns=*/false);
+    const std::vector<Process> processes = list_processes(proc.get(), /*with_identity=*/false);
     scan_new_processes(proc_fd, processes, sockets);
     remember(processes);
     budget_.charge(WalkBudget::Clock::now() - started);
   }
+  complete_within_budget(proc.get(), listed, to_complete);
   OwnerMap owners;
   for (const SocketRef& s : sockets) {
     const auto cached = cache_.find(s.inode);

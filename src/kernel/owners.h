@@ -3,11 +3,14 @@
 // <procfs>/<pid>/fd, only for listeners on watched ports. Cached: while the set of
 // listeners is unchanged, each collection only re-checks the cached (pid, fd) links and
 // re-reads the names. A new inode, or one whose cached link no longer points at it, is
-// looked for in the processes of its own network namespace first (<pid>/ns/net), and in
-// every other process only when none there holds it; every kRefreshEvery collections the
-// fds of processes started since are read (a process that inherited a socket later, e.g. a
-// service started by systemd socket activation). Walks are bounded by a time budget
-// (WalkBudget): past it, attribution of new listeners is deferred to a later collection.
+// looked for first in the processes of its own network namespace (<pid>/ns/net) whose
+// effective uid (the owner of <pid>) is the socket's uid, then in the rest of that
+// namespace, and in every other process only when none there holds it. A socket found
+// among the first has the rest of its namespace read at the next collection (other
+// holders: the service of a systemd socket, the workers of a prefork server). Every
+// kRefreshEvery collections the fds of processes started since are read (a process that
+// inherited a socket later). Walks are bounded by a time budget (WalkBudget): past it,
+// attribution of new listeners is deferred to a later collection.
 #pragma once
 
 #include <dirent.h>
@@ -83,6 +86,9 @@ class OwnerResolver {
   std::uint64_t walks() const { return walks_; }
   // Of those, how many read every process (the namespace's own found no holder).
   std::uint64_t full_walks() const { return full_walks_; }
+  // Reads of the rest of a namespace for sockets first found among the processes of
+  // their uid (see the header comment).
+  std::uint64_t completions() const { return completions_; }
   // Processes whose fds were read, over all walks.
   std::uint64_t processes_scanned() const { return processes_scanned_; }
   // Collections whose new sockets were left unattributed because the budget was spent:
@@ -96,24 +102,31 @@ class OwnerResolver {
  private:
   struct Process {
     int pid;
-    std::uint64_t netns;  // 0: unreadable (no CAP_SYS_PTRACE, exited)
+    std::uint64_t netns;               // 0: unreadable (no CAP_SYS_PTRACE, exited)
+    std::optional<std::uint32_t> uid;  // effective uid; none: not read, or exited
   };
   void drop_stale(int proc_fd, const std::vector<SocketRef>& sockets);
-  std::vector<Process> list_processes(DIR* proc, bool with_netns) const;
+  std::vector<Process> list_processes(DIR* proc, bool with_identity) const;
   void remember(const std::vector<Process>& processes);
   void find(int proc_fd, const std::vector<Process>& processes,
             const std::vector<SocketRef>& missing);
+  void complete(int proc_fd, const std::vector<Process>& processes,
+                const std::vector<SocketRef>& found_by_uid);
+  void complete_within_budget(DIR* proc, std::optional<std::vector<Process>>& listed,
+                              const std::vector<SocketRef>& to_complete);
   void scan_new_processes(int proc_fd, const std::vector<Process>& processes,
                           const std::vector<SocketRef>& sockets);
 
   std::string procfs_root_;
   RootCheck root_check_;
-  HolderMap cache_;              // every inode of the last walk; empty vector: not found
-  std::vector<int> known_pids_;  // sorted: the processes the last scan saw
+  HolderMap cache_;                    // every inode of the last walk; empty vector: not found
+  std::vector<SocketRef> incomplete_;  // found by uid: the rest of the namespace is unread
+  std::vector<int> known_pids_;        // sorted: the processes the last scan saw
   WalkBudget budget_{kWalkShare, kWalkBurst};
   std::uint64_t host_netns_;
   std::uint64_t walks_ = 0;
   std::uint64_t full_walks_ = 0;
+  std::uint64_t completions_ = 0;
   std::uint64_t processes_scanned_ = 0;
   std::uint64_t deferred_ = 0;
   std::uint64_t resolves_since_walk_ = 0;

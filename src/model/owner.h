@@ -37,11 +37,13 @@ struct Owner {
   }
 };
 
-// A socket to find the owners of: its inode and its network namespace's inode (0: the
-// host's, the exporter's own).
+// A socket to find the owners of: its inode, its network namespace's inode (0: the
+// host's, the exporter's own) and its uid (as sock_diag and /proc/net report it: the
+// fsuid of the process that created it), which orders the search.
 struct SocketRef {
   std::uint64_t inode = 0;
   std::uint64_t netns = 0;
+  std::uint32_t uid = 0;
 };
 
 // Every process holding the socket, by ascending pid: a socket shared by a parent and its

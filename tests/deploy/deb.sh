@@ -36,10 +36,11 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$work/contents.txt"
 for path in ./usr/bin/port_exporter ./etc/port_exporter/port_exporter.yml \
   ./lib/systemd/system/port_exporter.service ./usr/share/man/man1/port_exporter.1.gz \
   ./usr/share/doc/port-exporter/LICENSE \
-  ./usr/share/port-exporter/systemd/closed-attempts.conf; do
+  ./usr/share/port-exporter/systemd/closed-attempts.conf \
+  ./usr/share/port-exporter/systemd/netns-netlink.conf; do
   grep -qxF "$path" "$work/contents.txt" || fail "$path not in the package"
 done
-echo "ok   binary, config, unit, probe drop-in, man page, LICENSE in the package"
+echo "ok   binary, config, unit, probe and netns drop-ins, man page, LICENSE in the package"
 dpkg-deb -I "$deb" conffiles >"$work/conffiles"
 grep -qxF /etc/port_exporter/port_exporter.yml "$work/conffiles" || fail "config is not a conffile"
 depends=$(dpkg-deb -f "$deb" Depends)
@@ -82,14 +83,15 @@ podman_cmd run --rm --network=host --ulimit nofile=4096:4096 --ulimit nproc=4096
     grep -qx "DynamicUser=yes" /lib/systemd/system/port_exporter.service
     grep -qx "AmbientCapabilities=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH" /lib/systemd/system/port_exporter.service
     grep -qx "SystemCallFilter=capset seccomp" /lib/systemd/system/port_exporter.service
-    # The probe drop-in, installed as docs/deploy.md says, still verifies.
+    # The drop-ins, installed as docs/deploy.md says, still verify.
     mkdir -p /etc/systemd/system/port_exporter.service.d
     cp /usr/share/port-exporter/systemd/closed-attempts.conf \
+      /usr/share/port-exporter/systemd/netns-netlink.conf \
       /etc/systemd/system/port_exporter.service.d/
     systemd-analyze verify port_exporter.service >/tmp/verify.txt 2>&1 || true
-    if [ -s /tmp/verify.txt ]; then cat /tmp/verify.txt; echo "FAIL: verify with the drop-in"; exit 1; fi
+    if [ -s /tmp/verify.txt ]; then cat /tmp/verify.txt; echo "FAIL: verify with the drop-ins"; exit 1; fi
     rm -r /etc/systemd/system/port_exporter.service.d
-    echo "ok   systemd-analyze verify with the probe drop-in"
+    echo "ok   systemd-analyze verify with the probe and netns drop-ins"
     test -L /etc/systemd/system/multi-user.target.wants/port_exporter.service
     echo "ok   installed: ExecStart /usr/bin, DynamicUser, two capabilities, enabled for boot"
     echo "# edited by the admin" >>/etc/port_exporter/port_exporter.yml

@@ -55,5 +55,39 @@ if systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
   esac
 fi
 
+# Each shipped drop-in, next to the unit as /etc/systemd/system/port_exporter.service.d/
+# would hold it: verify stays silent and the exposure stays OK. netns-netlink gives back
+# setns into network namespaces only (CAP_SYS_ADMIN, RestrictNamespaces=net).
+for dropin in "$repo_root"/deploy/systemd/port_exporter.service.d/*.conf; do
+  name=$(basename "$dropin")
+  rm -rf "$work/port_exporter.service.d"
+  mkdir "$work/port_exporter.service.d"
+  cp "$dropin" "$work/port_exporter.service.d/"
+  if (cd "$work" && systemd-analyze verify "$work/port_exporter.service") >"$work/verify.txt" 2>&1 &&
+     [ ! -s "$work/verify.txt" ]; then
+    echo "ok   systemd-analyze verify with $name"
+  else
+    cat "$work/verify.txt"
+    bad "systemd-analyze verify with $name"
+  fi
+  systemd-analyze security --help 2>/dev/null | grep -q -- '--offline' || continue
+  systemd-analyze security --offline=yes "$work/port_exporter.service" >"$work/security.txt" 2>/dev/null || true
+  score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p' "$work/security.txt")
+  case "${score#* }" in
+    OK|SAFE) echo "ok   exposure with $name: $score" ;;
+    *) bad "exposure level with $name '$score' is worse than OK" ;;
+  esac
+  if [ "$name" = netns-netlink.conf ]; then
+    allowed=$(grep -c '✗ RestrictNamespaces=~' "$work/security.txt" || true)
+    if grep -q '✗ RestrictNamespaces=~net ' "$work/security.txt" && [ "$allowed" = 1 ] &&
+       grep -q '✗ CapabilityBoundingSet=~CAP_SYS_ADMIN ' "$work/security.txt"; then
+      echo "ok   $name: network namespaces only, and CAP_SYS_ADMIN"
+    else
+      grep -E 'RestrictNamespaces|CAP_SYS_ADMIN' "$work/security.txt"
+      bad "$name: not exactly network namespaces and CAP_SYS_ADMIN"
+    fi
+  fi
+done
+
 [ "$fail" -eq 0 ] || { echo "systemd: FAILED"; exit 1; }
 echo "systemd: all checks passed"

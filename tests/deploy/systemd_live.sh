@@ -7,7 +7,9 @@
 # owner of another uid's listener; the serving process holds no capability under the unit's
 # own seccomp filter (SystemCallFilter allows capset + seccomp back); the drop-in lets the
 # eBPF probe load and count datagrams to a closed watched port; `systemctl reload` reloads;
-# `systemctl stop` ends it with status 0 (no SIGKILL). procps is installed as on any
+# with `namespaces: all`, a listener in an `ip netns` namespace is counted, in the procfs mode
+# under the unit alone (RestrictNamespaces=yes forbids setns) and in the netlink mode with the
+# netns-netlink drop-in; `systemctl stop` ends it with status 0 (no SIGKILL). procps is installed as on any
 # standard Debian host: ExecReload runs /bin/kill (found missing in the minbase image). Run by `make image-test` after
 # image.sh. Needs root and podman (scripts/install-deps.sh image).
 #
@@ -46,6 +48,7 @@ RUN apt-get update -qq \\
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 COPY deploy/systemd/port_exporter.service /etc/systemd/system/port_exporter.service
 COPY deploy/systemd/port_exporter.service.d/closed-attempts.conf /etc/systemd/system/port_exporter.service.d/closed-attempts.conf
+COPY deploy/systemd/port_exporter.service.d/netns-netlink.conf /usr/share/port-exporter/systemd/netns-netlink.conf
 RUN systemctl enable port_exporter
 ENTRYPOINT ["/sbin/init"]
 EOF
@@ -104,6 +107,43 @@ reloaded() {
 }
 wait_for 20 "a successful reload" reloaded || fail "systemctl reload did not reload"
 echo "ok   systemctl reload: config reloaded"
+
+# namespaces: all, and root's listener on 2908 inside the ip netns namespace "t".
+in_container sed -i 's/^namespaces: host$/namespaces: all/' /etc/port_exporter/port_exporter.yml
+in_container grep -qx 'namespaces: all' /etc/port_exporter/port_exporter.yml || fail "config: namespaces: all not set"
+in_container ip netns add t || fail "ip netns add t"
+podman_cmd exec -d "$container" ip netns exec t python3 -c \
+  'import socket, time; s = socket.socket(); s.bind(("0.0.0.0", 2908)); s.listen(); time.sleep(600)' >/dev/null
+# MODE: the namespace t is swept in that mode, its listener has an owner and both 2908
+# listeners are counted.
+swept_in() {
+  local m
+  m=$(scrape) || return 1
+  grep -qE "^port_exporter_namespaces\{mode=\"$1\"\} [1-9]" <<<"$m" &&
+    grep -q '^port_listener_info{port="2908",protocol="tcp".*process="python3".*netns="t"' <<<"$m" &&
+    grep -qx 'port_listeners{port="2908",protocol="tcp",family="ipv4"} 2' <<<"$m"
+}
+# A restart, not a reload: the unit's mount namespace (PrivateMounts=yes) is a copy made at
+# start, and in a container /run is a private mount (systemd makes / shared only on a
+# host), so /run/netns/t made after the start would stay an empty file in it.
+in_container systemctl restart port_exporter || fail "systemctl restart (namespaces: all)"
+wait_for 60 "namespace t swept in the procfs mode" swept_in procfs ||
+  { scrape | grep -E '^port_(exporter_namespaces|listener_info|listeners)\{port="2908"|^port_exporter_namespaces' || true; fail "namespaces: all under the unit alone"; }
+metrics=$(scrape)
+grep -qx 'port_exporter_namespaces{mode="netlink"} 0' <<<"$metrics" || fail "netlink mode without the drop-in"
+grep -qx 'port_exporter_namespaces{mode="none"} 0' <<<"$metrics" || fail "a namespace left unread without the drop-in"
+echo "ok   namespaces: all under the unit alone: namespace t swept in the procfs mode (setns refused)"
+in_container mkdir -p /etc/systemd/system/port_exporter.service.d
+in_container cp /usr/share/port-exporter/systemd/netns-netlink.conf /etc/systemd/system/port_exporter.service.d/
+in_container systemctl daemon-reload
+in_container systemctl restart port_exporter || fail "systemctl restart with netns-netlink.conf"
+wait_for 60 "namespace t swept in the netlink mode" swept_in netlink ||
+  { scrape | grep -E '^port_exporter_namespaces|^port_listener_info\{port="2908"' || true; fail "netns-netlink drop-in: not in the netlink mode"; }
+metrics=$(scrape)
+grep -qx 'port_exporter_namespaces{mode="procfs"} 0' <<<"$metrics" || fail "procfs mode left with the drop-in"
+grep -qx 'port_exporter_namespaces{mode="none"} 0' <<<"$metrics" || fail "a namespace left unread with the drop-in"
+echo "     $(scrape | grep '^port_listener_info{port="2908",protocol="tcp".*netns="t"')"
+echo "ok   netns-netlink drop-in: namespace t swept in the netlink mode, its listener counted and attributed"
 
 started=$(date +%s%N)
 in_container systemctl stop port_exporter || fail "systemctl stop"

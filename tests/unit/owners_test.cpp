@@ -5,8 +5,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -41,6 +46,13 @@ class FakeProcfs {
     fs::create_directories(root_ / std::to_string(pid) / "ns");
     fs::create_symlink("net:[" + std::to_string(inode) + "]",
                        root_ / std::to_string(pid) / "ns" / "net");
+  }
+  // The owner of <pid> is the process's effective uid, as in procfs (chown: root only; make
+  // test runs as root).
+  void set_uid(int pid, uid_t uid) {
+    const std::string dir = (root_ / std::to_string(pid)).string();
+    ASSERT_EQ(::chown(dir.c_str(), uid, static_cast<gid_t>(-1)), 0)
+        << dir << ": " << std::strerror(errno);
   }
   void add_exe(int pid, const std::string& target) {
     fs::create_symlink(target, root_ / std::to_string(pid) / "exe");
@@ -295,6 +307,121 @@ TEST_F(NarrowedOwnerLookupTest, AProcessWhoseNamespaceIsUnreadableIsAlwaysACandi
   const OwnerMap owners = resolve_sockets({{4001, 222}});
   EXPECT_EQ(owners.at(4001).at(0).pid, 400);
   EXPECT_EQ(resolver_.full_walks(), 0u);
+}
+
+// The host namespace 111 of NarrowedOwnerLookupTest holds, besides 100 (nginx) and 200
+// (sshd), root's 1 (systemd) and three processes of uid 1000: 500 and 501 (a user's
+// shell and editor), and 502 (the user's server, listening on 5001).
+class UidFirstOwnerLookupTest : public NarrowedOwnerLookupTest {
+ protected:
+  void SetUp() override {
+    NarrowedOwnerLookupTest::SetUp();
+    add(1, "systemd", 0);
+    add(500, "bash", 1000);
+    add(501, "vim", 1000);
+    add(502, "server", 1000);
+    procfs_.add_fd(502, 3, "socket:[5001]");
+    for (const int pid : {100, 200, 300, 301}) procfs_.set_uid(pid, 0);
+  }
+  void add(int pid, const std::string& comm, uid_t uid) {
+    procfs_.add_process(pid, comm);
+    procfs_.add_netns(pid, 111);
+    procfs_.set_uid(pid, uid);
+  }
+};
+
+TEST_F(UidFirstOwnerLookupTest, ReadsTheProcessesOfTheSocketsUidFirst) {
+  const OwnerMap owners = resolve_sockets({{5001, 0, 1000}});
+  EXPECT_EQ(owners.at(5001).at(0), (Owner{502, "server", ""}));
+  EXPECT_EQ(resolver_.processes_scanned(), 3u);  // 500, 501, 502: not 1, 100, 200
+  EXPECT_EQ(resolver_.full_walks(), 0u);
+}
+
+TEST_F(UidFirstOwnerLookupTest, ASocketHeldByAnotherUidIsFoundInTheRestOfItsNamespace) {
+  // Created by a user (uid 1000), handed to root's nginx over a unix socket (SCM_RIGHTS),
+  // or created before a setuid: no process of uid 1000 holds it.
+  procfs_.add_fd(100, 9, "socket:[7001]");
+  const OwnerMap owners = resolve_sockets({{7001, 0, 1000}});
+  ASSERT_EQ(owners.at(7001).size(), 1u);
+  EXPECT_EQ(owners.at(7001).at(0), (Owner{100, "nginx", ""}));
+  EXPECT_EQ(resolver_.processes_scanned(), 6u);  // 500-502 first, then 1, 100, 200
+  EXPECT_EQ(resolver_.full_walks(), 0u);
+}
+
+TEST_F(UidFirstOwnerLookupTest, ASocketOfAnotherUidOutsideItsNamespaceIsFoundByAFullWalk) {
+  procfs_.add_fd(301, 9, "socket:[7002]");  // a host socket (uid 1000) held in the pod
+  const OwnerMap owners = resolve_sockets({{7002, 0, 1000}});
+  EXPECT_EQ(owners.at(7002).at(0), (Owner{301, "pod-sidecar", ""}));
+  EXPECT_EQ(resolver_.full_walks(), 1u);
+  EXPECT_EQ(resolver_.processes_scanned(), 8u);  // each process once
+}
+
+TEST_F(UidFirstOwnerLookupTest, OtherHoldersInTheNamespaceAreAddedAtTheNextCall) {
+  // Socket activation: systemd (root) created 5002 and handed it to the user's server,
+  // which runs as uid 1000; the socket's uid is root's.
+  procfs_.add_fd(1, 40, "socket:[5002]");
+  procfs_.add_fd(502, 4, "socket:[5002]");
+  const OwnerMap first = resolve_sockets({{5002, 0, 0}});
+  EXPECT_EQ(first.at(5002), (std::vector<Owner>{{1, "systemd", ""}}));
+  EXPECT_EQ(resolver_.processes_scanned(), 3u);  // 1, 100, 200
+  EXPECT_EQ(resolver_.completions(), 0u);
+
+  const OwnerMap second = resolve_sockets({{5002, 0, 0}});
+  EXPECT_EQ(second.at(5002), (std::vector<Owner>{{1, "systemd", ""}, {502, "server", ""}}));
+  EXPECT_EQ(resolver_.processes_scanned(), 6u);  // + 500, 501, 502
+  EXPECT_EQ(resolver_.completions(), 1u);
+  EXPECT_EQ(resolver_.walks(), 1u);
+
+  EXPECT_EQ(resolve_sockets({{5002, 0, 0}}), second);  // complete: nothing read any more
+  EXPECT_EQ(resolver_.processes_scanned(), 6u);
+  EXPECT_EQ(resolver_.completions(), 1u);
+}
+
+TEST_F(UidFirstOwnerLookupTest, ACompletionWaitsForTheWalkBudget) {
+  procfs_.add_fd(500, 7, "socket:[5001]");  // the user's shell holds the server's socket too
+  resolver_.set_walk_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
+  EXPECT_EQ(resolve_sockets({{5001, 0, 1000}}).at(5001).size(), 2u);  // 500 and 502 by uid
+  EXPECT_EQ(resolve_sockets({{5001, 0, 1000}}).at(5001).size(), 2u);  // budget spent
+  EXPECT_EQ(resolver_.completions(), 0u);
+  resolver_.set_walk_budget(WalkBudget(0.01, std::chrono::seconds(1)));
+  EXPECT_EQ(resolve_sockets({{5001, 0, 1000}}).at(5001).size(), 2u);
+  EXPECT_EQ(resolver_.completions(), 1u);
+  EXPECT_EQ(resolver_.processes_scanned(), 6u);  // 500-502, then 1, 100, 200 once
+}
+
+// The design rests on this: the owner of /proc/<pid> is the process's effective uid even
+// once it is not dumpable (its files then belong to root), as after a setuid.
+TEST(OwnerResolver, RealProcShowsTheEffectiveUidOfANonDumpableProcessOnItsDirectory) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    const bool dropped =
+        ::setresuid(65534, 65534, 65534) == 0 && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
+    const char byte = dropped ? '1' : '0';
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  const ssize_t n = ::read(ready[0], &byte, 1);
+  ::close(ready[0]);
+  struct stat dir {};
+  struct stat fd_dir {};
+  const std::string proc = "/proc/" + std::to_string(child);
+  const int dir_status = ::stat(proc.c_str(), &dir);
+  const int fd_status = ::stat((proc + "/fd").c_str(), &fd_dir);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(n, 1);
+  ASSERT_EQ(byte, '1') << "setresuid(65534) needs root (make test runs as root)";
+  ASSERT_EQ(dir_status, 0);
+  ASSERT_EQ(fd_status, 0);
+  EXPECT_EQ(dir.st_uid, 65534u);
+  EXPECT_EQ(fd_dir.st_uid, 0u);
 }
 
 TEST_F(OwnerResolverTest, PastTheWalkBudgetANewSocketIsDeferredNotWalkedFor) {
