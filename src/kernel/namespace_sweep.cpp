@@ -63,7 +63,31 @@ NetlinkSource* NamespaceSweep::netlink_source(const NetworkNamespace& ns) {
     return nullptr;
   }
   source.value()->set_tcp_states(kDiagListenOnly);
+  if (Result<SockstatReader> counts = SockstatReader::open_in(ns.path)) {
+    sockstat_.emplace(ns.id, std::move(counts).value());
+  } else {
+    log::debug("no socket counts for network namespace; dumping every protocol",
+               {{"netns", ns.label}, {"err", counts.error()}});
+  }
   return netlink_.emplace(ns.id, std::move(source).value()).first->second.get();
+}
+
+// `watch` without the protocols that have no socket in the namespace, by its counts.
+WatchSet NamespaceSweep::needed(const NetworkNamespace& ns, const WatchSet& watch) {
+  WatchSet out = watch;
+  const auto reader = sockstat_.find(ns.id);
+  const std::optional<SocketsInUse> counts =
+      reader != sockstat_.end() ? reader->second.read() : std::nullopt;
+  if (!counts) return out;
+  if (counts->tcp == 0 && !out.tcp.empty()) {
+    out.tcp.clear();
+    ++dumps_skipped_;
+  }
+  if (counts->udp == 0 && !out.udp.empty()) {
+    out.udp.clear();
+    ++dumps_skipped_;
+  }
+  return out;
 }
 
 // Listeners (TCP LISTEN-only dump) and UDP sockets, into `out`; in the procfs mode every TCP
@@ -73,8 +97,11 @@ std::optional<NamespaceSweep::Mode> NamespaceSweep::sweep_listeners(
   Mode mode = Mode::kNetlink;
   Result<std::vector<SocketRecord>> records = Error{"no process inside to read"};
   if (NetlinkSource* netlink = netlink_source(ns)) {
-    records = netlink->dump(watch);
-    if (!records) netlink_.erase(ns.id);  // reopened (entered again) next time
+    records = netlink->dump(needed(ns, watch));
+    if (!records) {  // reopened (entered again) next time
+      netlink_.erase(ns.id);
+      sockstat_.erase(ns.id);
+    }
   } else if (!ns.pids.empty()) {
     mode = Mode::kProcfs;
     records = ProcfsSource(procfs_root_ + "/" + std::to_string(ns.pids.front())).dump(watch);
@@ -182,6 +209,7 @@ void NamespaceSweep::forget_absent(const std::vector<NetworkNamespace>& set) {
     }
   };
   prune(netlink_);
+  prune(sockstat_);
   prune(logged_);
   prune(held_);
 }

@@ -30,6 +30,7 @@
 #include "kernel/netlink_source.h"
 #include "kernel/owners.h"
 #include "kernel/socket_source.h"
+#include "kernel/sockstat.h"
 
 namespace port_exporter {
 
@@ -57,8 +58,13 @@ class NamespaceSweep final : public SocketSource {
   ErrorSource error_source() const override { return host_->error_source(); }
   SweptNamespaces swept_namespaces() const override { return swept_; }
 
-  // Namespaces holding an open socket of ours: what must drop when one disappears.
-  std::size_t open_sockets() const { return netlink_.size(); }
+  // Our descriptors bound to other namespaces (a sock_diag socket, and the two sockstat
+  // files where they opened): what must be closed when a namespace disappears.
+  std::size_t namespace_fds() const { return netlink_.size() + 2 * sockstat_.size(); }
+  // Namespaces whose socket counts are read before dumping (tests).
+  std::size_t counted_namespaces() const { return sockstat_.size(); }
+  // Dumps left out because the namespace had no socket of that protocol (tests, bench).
+  std::uint64_t dumps_skipped() const { return dumps_skipped_; }
   // Tests: the budget of the all-states dumps.
   void set_connections_budget(WalkBudget budget) { budget_ = budget; }
 
@@ -79,6 +85,7 @@ class NamespaceSweep final : public SocketSource {
   std::vector<NetnsId> due_for_connections(const std::vector<NetworkNamespace>& set) const;
   void dump_connections(const std::vector<NetworkNamespace>& set, const WatchSet& watch);
   NetlinkSource* netlink_source(const NetworkNamespace& ns);
+  WatchSet needed(const NetworkNamespace& ns, const WatchSet& watch);
   void forget_absent(const std::vector<NetworkNamespace>& set);
 
   std::unique_ptr<SocketSource> host_;
@@ -86,10 +93,12 @@ class NamespaceSweep final : public SocketSource {
   std::string netns_dir_;
   NetnsId own_;  // the exporter's namespace: the host source covers it
   std::map<NetnsId, std::unique_ptr<NetlinkSource>> netlink_;
-  std::map<NetnsId, Mode> logged_;  // the mode each namespace was announced with
-  std::map<NetnsId, Held> held_;    // netlink-mode namespaces
+  std::map<NetnsId, SockstatReader> sockstat_;  // with netlink_, where it could be opened
+  std::map<NetnsId, Mode> logged_;              // the mode each namespace was announced with
+  std::map<NetnsId, Held> held_;                // netlink-mode namespaces
   WalkBudget budget_{kConnectionsShare, kConnectionsBurst};
   std::uint64_t collection_ = 0;
+  std::uint64_t dumps_skipped_ = 0;
   SweptNamespaces swept_;
 };
 

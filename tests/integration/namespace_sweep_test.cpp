@@ -76,16 +76,16 @@ test::SsCounts swept_kinds(test::SsCounts counts) {
   return counts;
 }
 
-std::size_t socket_fds() {
+// Our sockets and sockstat files (what NamespaceSweep holds per namespace).
+std::size_t namespace_fds() {
   std::size_t n = 0;
   DIR* dir = opendir("/proc/self/fd");
   while (const dirent* e = readdir(dir)) {
-    char target[64] = {};
+    char target[256] = {};
     const std::string path = std::string("/proc/self/fd/") + e->d_name;
-    if (readlink(path.c_str(), target, sizeof target - 1) > 0 &&
-        std::string(target).rfind("socket:", 0) == 0) {
-      ++n;
-    }
+    if (readlink(path.c_str(), target, sizeof target - 1) <= 0) continue;
+    const std::string link = target;
+    if (link.rfind("socket:", 0) == 0 || link.find("/net/sockstat") != std::string::npos) ++n;
   }
   closedir(dir);
   return n;
@@ -128,7 +128,7 @@ TEST(NamespaceSweepTest, CountsEveryNamespaceAsSsInsideEachSummed) {
   EXPECT_EQ(test::counts_of(host_only.snapshot).listeners, test::count_with_ss({port}).listeners);
 }
 
-TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
+TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurDescriptors) {
   TestNetns gone;
   TestSocket probe = open_listener(Protocol::kTcp, "0.0.0.0");
   const std::uint16_t port = probe.local_port();
@@ -145,15 +145,15 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
   }));
   auto source = sweep();
   const Config config = watching(port, NamespaceMode::kAll);
-  const std::size_t fds_before = socket_fds();
+  const std::size_t fds_before = namespace_fds();
   const Collection before = collect_once(config, *source);
   EXPECT_EQ(before.snapshot.listeners[0].count, 1u);
   ASSERT_EQ(before.snapshot.listener_info.size(), 1u);
   EXPECT_EQ(before.snapshot.listener_info[0].netns, gone.name());
   EXPECT_EQ(before.snapshot.listener_info[0].process, "python3");
-  const std::size_t per_namespace = source->open_sockets();
-  EXPECT_GE(per_namespace, 1u);
-  EXPECT_EQ(socket_fds(), fds_before + per_namespace);
+  const std::size_t held = source->namespace_fds();
+  EXPECT_GE(held, 3u);  // a socket and two sockstat files in `gone`
+  EXPECT_EQ(namespace_fds(), fds_before + held);
 
   holder.signal(SIGKILL);
   holder.wait();
@@ -161,8 +161,8 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
   const Collection after = collect_once(config, *source);
   EXPECT_EQ(after.snapshot.listeners[0].count, 0u);
   EXPECT_TRUE(after.snapshot.listener_info.empty());
-  EXPECT_EQ(source->open_sockets(), per_namespace - 1);  // its socket is closed
-  EXPECT_EQ(socket_fds(), fds_before + per_namespace - 1);
+  EXPECT_EQ(source->namespace_fds(), held - 3);  // its socket and files are closed
+  EXPECT_EQ(namespace_fds(), fds_before + held - 3);
 }
 
 // TCP connections inside another namespace with a watched listener: dumped (all states) at
@@ -328,6 +328,33 @@ TEST(NamespaceSweepTest, AnAppearedListenerIsDumpedBeforeANamespaceMerelyDue) {
   source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
   const test::SsCounts second = test::counts_of(collect_once(config, *source).snapshot);
   EXPECT_EQ(second.connections, in_both.connections) << test::describe(second);
+}
+
+// A namespace without a TCP or UDP socket costs no dump: its socket counts
+// (/proc/net/sockstat{,6} inside it) say so; a UDP socket bound there later is counted
+// exactly at the next collection, while TCP (still none) stays skipped.
+TEST(NamespaceSweepTest, ANamespaceWithoutSocketsIsNotDumped) {
+  TestNetns a;
+  TestSocket probe = open_listener(Protocol::kUdp, "0.0.0.0");
+  const std::uint16_t port = probe.local_port();
+  probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  collect_once(config, *source);  // opens every namespace's socket and counts
+  ASSERT_GE(source->counted_namespaces(), 1u);
+  const std::uint64_t before = source->dumps_skipped();
+  collect_once(config, *source);
+  EXPECT_GE(source->dumps_skipped(), before + 2);  // `a`: tcp and udp, at least
+  std::optional<TestSocket> udp;
+  a.run_inside([&] { udp.emplace(open_listener(Protocol::kUdp, "127.0.0.1", port)); });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  ASSERT_FALSE(expected.listeners.empty());
+  const std::uint64_t skipped = source->dumps_skipped();
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.listeners, expected.listeners) << test::describe(got);
+  EXPECT_EQ(got.connections, expected.connections);
+  EXPECT_GE(source->dumps_skipped(), skipped + 1);  // `a`: tcp only now
 }
 
 }  // namespace
