@@ -18,6 +18,8 @@
 #   - `ip netns exec NS ss -tlnp` run over the same namespaces (over the first
 #     BENCH_NETNS_SS_MAX of them, default all, scaled to all: with 100k host fds each ss -p
 #     takes ~2 s), and the ratio of our median collection to it.
+# Without listeners, also the sweep alone (bench/netns_sweep: NamespaceSweep::dump with the
+# connection dumps out of it, median of 21) per empty namespace: the issue's 50 us target.
 # And once per host socket count, the raw sock_diag dump cost per namespace (LISTEN-only and
 # all states, bench/netns_dump.py over 20 namespaces). The machine's other namespaces
 # (containers, other tests) are swept too. Removes every namespace and process it made,
@@ -151,6 +153,15 @@ for sockets in "${host_levels[@]}"; do
         for ((i = 0; i < n; i++)); do files+=("/run/netns/$prefix-$i"); done
         start_holder netns-listeners "$port" "${files[@]}"
         holder_pid=$started
+      fi
+      if [ "$listeners" = 0 ]; then  # the sweep alone, connection dumps out of it
+        read -r _ sweep_wall sweep_cpu _ < <("$build/bench/netns_sweep" "$port" 21 2>/dev/null)
+        sweep_wall=${sweep_wall#wall_us=} sweep_cpu=${sweep_cpu#cpu_us=}
+        [ "$n" -gt 0 ] || { base_wall=$sweep_wall base_cpu=$sweep_cpu; }
+        [ "$n" -eq 0 ] || awk -v s="$sockets" -v n="$n" -v w="$sweep_wall" -v c="$sweep_cpu" \
+          -v bw="$base_wall" -v bc="$base_cpu" 'BEGIN {
+            printf "%-12s %-10s sweep alone (bench/netns_sweep, tcp+udp): %.0f us wall, %.0f us CPU: %.1f / %.1f us per empty namespace\n",
+              s, n, w, c, (w - bw) / n, (c - bc) / n }'
       fi
       read -r lo med hi cpu per_coll age < <(measure)
       [ -n "$base_median" ] || base_median=$med
