@@ -5,6 +5,7 @@
 # `make run` in a container of the debootstrap base (scripts/build-image.sh --base-only):
 # nothing from this machine's caches (apt, ~/.cache/port_exporter, ccache, build dirs).
 # Usage: scripts/time-fresh-run.sh [MAKE_VARS...]   e.g. JOBS=2   (root; podman, debootstrap)
+#   REV=<commit> measures that commit instead of HEAD (before/after comparisons).
 # Prints the phases, the total and the load average before and after: other work on the
 # machine changes the numbers.
 set -euo pipefail
@@ -23,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 git clone --quiet "$repo_root" "$work/src"
+git -C "$work/src" checkout --quiet "${REV:-HEAD}"
 port=$(free_port)
 
 # Each output line of `make run` gets a timestamp (seconds since the epoch, the host's clock).
