@@ -17,10 +17,10 @@ deps:
 test-deps:
 	scripts/install-deps.sh test
 
-# `make run` builds the binary alone in its own directory, configured to compile fast (a
-# first `make run` on 2 cores: docs/contributing.md): a unity build (CMake joins the sources in
-# batches of 8, so the shared headers and templates are compiled 6 times, not 46) at -O2
-# without debug info. `make test` keeps $(BUILD_DIR): one compiler run per file (each file
+# `make run` builds the binary alone in its own directory, configured to compile fast
+# (docs/contributing.md): a unity build (CMake joins the core's 45 sources in batches of 8,
+# so the headers and templates they share are compiled 6 times, not 45) at -O2 without
+# debug info. `make test` keeps $(BUILD_DIR): one compiler run per file (each file
 # compiles alone; clang-tidy reads their compile commands) with debug info.
 # tests/lint/unity.test.sh checks in `make test` that the sources still compile as one unit.
 RUN_BUILD_DIR ?= build-run
