@@ -12,7 +12,7 @@ set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 base_image=${BASE_IMAGE:-localhost/debian-bookworm-minbase:latest}
-# shellcheck source=../tests/lib.sh
+# shellcheck source=tests/lib.sh
 source "$repo_root/tests/lib.sh"
 "$repo_root/scripts/build-image.sh" --base-only
 
@@ -25,9 +25,11 @@ cleanup() {
 trap cleanup EXIT
 git clone --quiet "$repo_root" "$work/src"
 git -C "$work/src" checkout --quiet "${REV:-HEAD}"
+# shellcheck disable=SC2119  # no port to leave out
 port=$(free_port)
 
 # Each output line of `make run` gets a timestamp (seconds since the epoch, the host's clock).
+# shellcheck disable=SC2016  # expanded by the container's bash
 inner='apt-get update -qq && apt-get install -y -qq make >/dev/null &&
   echo "T0 $(date +%s.%N)" && make run "$@" 2>&1 |
   while IFS= read -r line; do printf "%s %s\n" "$(date +%s.%N)" "$line"; done'
@@ -40,9 +42,11 @@ podman_cmd run -d --name "$container" --privileged --network host \
 deadline=$((SECONDS + 1200))
 until curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics" 2>/dev/null; do
   [ "$SECONDS" -lt "$deadline" ] || { podman_cmd logs "$container" | tail -n 30; exit 1; }
-  podman_cmd container exists "$container" &&
-    [ "$(podman_cmd inspect -f '{{.State.Running}}' "$container")" = true ] ||
-    { echo "make run ended:"; podman_cmd logs "$container" | tail -n 30; exit 1; }
+  if [ "$(podman_cmd inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" != true ]; then
+    echo "make run ended:"
+    podman_cmd logs "$container" | tail -n 30
+    exit 1
+  fi
   sleep 0.2
 done
 served=$(date +%s.%N)
