@@ -18,8 +18,9 @@ ENV XDG_CACHE_HOME=/opt/cache
 COPY scripts/install-deps.sh scripts/build-civetweb.sh scripts/civetweb-edge.patch /src/scripts/
 RUN /src/scripts/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY . /src
+# A unity build, as `make run` does: half the compile time (docs/contributing.md).
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DPORT_EXPORTER_BUILD_TESTS=OFF \
-      -DPORT_EXPORTER_BUILD_BENCH=OFF \
+      -DPORT_EXPORTER_BUILD_BENCH=OFF -DCMAKE_UNITY_BUILD=ON \
       -DPORT_EXPORTER_CIVETWEB_PREFIX="$(ls -d /opt/cache/port_exporter/civetweb-*)" \
  && cmake --build /build --target port_exporter -j "$(nproc)" \
  && strip /build/port_exporter \

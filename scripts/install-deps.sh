@@ -11,18 +11,20 @@ set -euo pipefail
 profile=${1:-test}
 # dpkg-dev: `apt-get source civetweb` (scripts/build-civetweb.sh builds it with IPv6 and the
 # OpenSSL 3 API); libssl-dev, zlib1g-dev (gzip), libcrypt-dev (bcrypt) are linked in.
-# clang, libbpf-dev, libelf-dev, bpftool: the optional eBPF probe (compiled at build time).
+# clang, libbpf-dev, libelf-dev: the optional eBPF probe (compiled at build time, embedded:
+# no bpftool). git: the revision --version prints. Nothing else: `make run` and the image's
+# build stage install this list.
 build=(g++ make cmake pkg-config prometheus-cpp-dev libyaml-cpp-dev libssl-dev zlib1g-dev
-       libcrypt-dev dpkg-dev clang libbpf-dev libelf-dev bpftool libseccomp-dev git
-       ca-certificates)
+       libcrypt-dev dpkg-dev clang libbpf-dev libelf-dev libseccomp-dev git)
 # googletest: the unit and integration tests; openssl: test certificates; apache2-utils:
 # htpasswd makes the bcrypt hashes; python3: namespace, probe and e2e test helpers;
 # systemd: systemd-analyze verify of the unit; podman, runc, debootstrap: the container
-# identity test (a real container, its base image made with debootstrap).
+# identity test (a real container, its base image made with debootstrap); ca-certificates:
+# npm's registry (https). bpftool: the probe benchmark reads the program's run time.
 test=("${build[@]}" googletest libgtest-dev libgmock-dev iproute2 prometheus procps curl
       openssl apache2-utils clang-tidy clang-format time python3 systemd podman runc
-      debootstrap)
-bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox)
+      debootstrap ca-certificates)
+bench=("${test[@]}" libbenchmark-dev wrk gnuplot-nox bpftool)
 fuzz=("${test[@]}" clang libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes
 image=("${test[@]}" podman runc debootstrap uidmap slirp4netns fuse-overlayfs python3
        dpkg-dev file help2man)

@@ -6,13 +6,10 @@
 #include <exception>
 
 #include "base/log.h"
+#include "base/unix_time.h"
 
 namespace port_exporter {
 namespace {
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Long enough to cost nothing when idle; stop() does not wait for it (the poller wakes).
 constexpr std::chrono::milliseconds kIdleWait{1000};

@@ -5,16 +5,13 @@
 
 #include "app/collect.h"
 #include "base/log.h"
+#include "base/unix_time.h"
 #include "core/policy.h"
 #include "kernel/namespaces.h"
 
 namespace port_exporter {
 
 namespace {
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::size_t watched_count(const Config& config) {
   const WatchSet set = watch_set(config);

@@ -51,13 +51,13 @@ bool accumulate(std::string_view digits, std::int64_t factor, std::int64_t& tota
   return true;
 }
 
-std::string quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 }  // namespace
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (text.empty()) return Error{"empty duration; expected a number and a unit, e.g. 15s or 1m30s"};
-  const std::string quoted = quote(text);
+  const std::string quoted = in_quotes(text);
   if (text.front() == '-') return Error{quoted + ": negative durations are not allowed"};
   std::int64_t total = 0;
   std::size_t next_unit = 0;  // index into kUnits of the largest unit still allowed
@@ -74,7 +74,7 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     }
     const std::optional<std::size_t> unit = find_unit(name);
     if (!unit) {
-      return Error{quoted + ": unknown unit " + quote(name) + "; " + std::string(kValidUnits)};
+      return Error{quoted + ": unknown unit " + in_quotes(name) + "; " + std::string(kValidUnits)};
     }
     if (*unit < next_unit) {
       return Error{quoted +

@@ -6,9 +6,6 @@
 namespace port_exporter {
 namespace {
 
-constexpr Family kFamilies[] = {Family::kIpv4, Family::kIpv6};
-constexpr Direction kDirections[] = {Direction::kInbound, Direction::kOutbound};
-
 bool watched(const WatchSet& watch, Protocol protocol, std::uint16_t port) {
   const std::vector<std::uint16_t>& ports = watch.ports(protocol);
   return port != 0 && std::binary_search(ports.begin(), ports.end(), port);

@@ -9,8 +9,6 @@ namespace port_exporter {
 
 namespace {
 
-constexpr Family kFamilies[] = {Family::kIpv4, Family::kIpv6};
-constexpr Direction kDirections[] = {Direction::kInbound, Direction::kOutbound};
 constexpr const char* kUnknown = "unknown";
 
 // One configured (port, protocol): where its counts live in the snapshot's vectors.

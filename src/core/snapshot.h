@@ -18,6 +18,7 @@
 namespace port_exporter {
 
 enum class Direction : std::uint8_t { kInbound, kOutbound };
+inline constexpr Direction kDirections[] = {Direction::kInbound, Direction::kOutbound};
 std::string_view to_string(Direction d);
 
 struct ListenerCount {

@@ -14,7 +14,7 @@
 namespace port_exporter {
 namespace {
 
-Error malformed(const std::string& what, std::size_t offset) {
+Error malformed_notification(const std::string& what, std::size_t offset) {
   return Error{"malformed destroy notification: " + what + " at byte " + std::to_string(offset)};
 }
 
@@ -31,7 +31,7 @@ Result<std::optional<std::uint8_t>> find_protocol(const std::uint8_t* attrs, std
     nlattr attr;
     std::memcpy(&attr, attrs + at, sizeof attr);
     if (attr.nla_len < sizeof attr || attr.nla_len > len - at) {
-      return malformed("bad attribute length", offset + at);
+      return malformed_notification("bad attribute length", offset + at);
     }
     if ((attr.nla_type & NLA_TYPE_MASK) == INET_DIAG_PROTOCOL && attr.nla_len > sizeof attr) {
       return std::optional<std::uint8_t>(attrs[at + sizeof attr]);
@@ -46,7 +46,7 @@ Result<std::optional<SocketRecord>> decode_message(const std::uint8_t* payload, 
                                                    std::size_t offset,
                                                    std::optional<Protocol> group_protocol) {
   inet_diag_msg msg;
-  if (len < sizeof msg) return malformed("truncated inet_diag_msg", offset);
+  if (len < sizeof msg) return malformed_notification("truncated inet_diag_msg", offset);
   std::memcpy(&msg, payload, sizeof msg);
   const std::size_t attrs_at = NLMSG_ALIGN(sizeof msg);
   auto ip_protocol =
@@ -83,10 +83,10 @@ Result<std::vector<SocketRecord>> decode_destroy_messages(const std::uint8_t* da
   std::vector<SocketRecord> out;
   for (std::size_t at = 0; at < len;) {
     nlmsghdr header;
-    if (len - at < sizeof header) return malformed("truncated nlmsghdr", at);
+    if (len - at < sizeof header) return malformed_notification("truncated nlmsghdr", at);
     std::memcpy(&header, data + at, sizeof header);
     if (header.nlmsg_len < sizeof header || header.nlmsg_len > len - at) {
-      return malformed("bad nlmsg_len " + std::to_string(header.nlmsg_len), at);
+      return malformed_notification("bad nlmsg_len " + std::to_string(header.nlmsg_len), at);
     }
     if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
       auto record = decode_message(data + at + sizeof header, header.nlmsg_len - sizeof header,

@@ -24,7 +24,7 @@ void append_struct(std::vector<std::uint8_t>& out, const T& value) {
   out.insert(out.end(), bytes, bytes + sizeof value);
 }
 
-Error malformed(const std::string& what, std::size_t offset) {
+Error malformed_reply(const std::string& what, std::size_t offset) {
   return Error{"malformed netlink reply: " + what + " at byte " + std::to_string(offset)};
 }
 
@@ -57,7 +57,7 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
     }
     case NLMSG_ERROR: {
       const std::optional<int> status = read_status(payload, len);
-      if (!status) return malformed("truncated NLMSG_ERROR", offset);
+      if (!status) return malformed_reply("truncated NLMSG_ERROR", offset);
       if (*status == 0) {  // an ACK: nothing more follows
         batch.done = true;
         return std::nullopt;
@@ -68,7 +68,7 @@ std::optional<Error> decode_message(const nlmsghdr& header, const std::uint8_t* 
     case SOCK_DIAG_BY_FAMILY:
     case TCPDIAG_GETSOCK: {  // the one-walk TCP dump (build_tcp_request_both_families)
       inet_diag_msg msg;
-      if (len < sizeof msg) return malformed("truncated inet_diag_msg", offset);
+      if (len < sizeof msg) return malformed_reply("truncated inet_diag_msg", offset);
       std::memcpy(&msg, payload, sizeof msg);
       if (std::optional<SocketRecord> record = to_record(msg, protocol)) {
         batch.records.push_back(*record);
@@ -166,12 +166,12 @@ Result<DiagBatch> decode_diag_messages(const std::uint8_t* data, std::size_t len
   while (offset < len && !batch.done) {
     nlmsghdr header;
     const std::size_t left = len - offset;
-    if (left < sizeof header) return malformed("truncated message header", offset);
+    if (left < sizeof header) return malformed_reply("truncated message header", offset);
     std::memcpy(&header, data + offset, sizeof header);
     if (header.nlmsg_len < NLMSG_HDRLEN || header.nlmsg_len > left) {
-      return malformed("message length " + std::to_string(header.nlmsg_len) + " with " +
-                           std::to_string(left) + " bytes left",
-                       offset);
+      return malformed_reply("message length " + std::to_string(header.nlmsg_len) + " with " +
+                                 std::to_string(left) + " bytes left",
+                             offset);
     }
     const std::size_t message_offset = offset;
     offset += std::min<std::size_t>(NLMSG_ALIGN(header.nlmsg_len), left);

@@ -9,21 +9,18 @@
 #include <optional>
 #include <utility>
 
+#include "base/dir_ptr.h"
 #include "base/file_read.h"
 #include "base/log.h"
 
 namespace port_exporter {
 namespace {
 
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-
 // Up to `limit` entry names of `path` (none when it is missing or unreadable: a host that
 // is no Kubernetes node has no pod logs). Says so once when a folder holds more.
 std::vector<std::string> list_names(const std::string& path, std::size_t limit) {
   std::vector<std::string> names;
-  const std::unique_ptr<DIR, DirCloser> dir(opendir(path.c_str()));
+  const DirPtr dir(opendir(path.c_str()));
   if (!dir) return names;
   while (const dirent* entry = readdir(dir.get())) {
     if (entry->d_name[0] == '.') continue;

@@ -8,19 +8,13 @@
 #include <cerrno>
 #include <map>
 #include <memory>
-#include <system_error>
 
+#include "base/dir_ptr.h"
+#include "base/errno_text.h"
 #include "base/parse_number.h"
 
 namespace port_exporter {
 namespace {
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-std::string errno_text(int error) { return std::generic_category().message(error); }
 
 std::vector<PidNetns> read_process_namespaces(const std::string& procfs_root, DIR* proc) {
   std::vector<PidNetns> out;
@@ -93,7 +87,7 @@ std::vector<NetworkNamespace> assemble_namespaces(const NetnsId& host,
 
 Result<NetnsId> netns_id_of(const std::string& path) {
   struct stat status {};
-  if (::stat(path.c_str(), &status) != 0) return Error{path + ": " + errno_text(errno)};
+  if (::stat(path.c_str(), &status) != 0) return Error{path + ": " + errno_message(errno)};
   return NetnsId{static_cast<std::uint64_t>(status.st_dev),
                  static_cast<std::uint64_t>(status.st_ino)};
 }
@@ -101,7 +95,7 @@ Result<NetnsId> netns_id_of(const std::string& path) {
 Result<std::vector<NetworkNamespace>> discover_namespaces(const std::string& procfs_root,
                                                           const std::string& netns_dir) {
   const DirPtr proc(opendir(procfs_root.c_str()));
-  if (!proc) return Error{"cannot open " + procfs_root + ": " + errno_text(errno)};
+  if (!proc) return Error{"cannot open " + procfs_root + ": " + errno_message(errno)};
   Result<NetnsId> host = netns_id_of(procfs_root + "/1/ns/net");
   if (!host) host = netns_id_of("/proc/self/ns/net");
   if (!host) return Error{"cannot tell the host network namespace: " + host.error()};

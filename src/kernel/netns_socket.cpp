@@ -10,23 +10,20 @@
 #include <system_error>
 #include <thread>
 
+#include "base/errno_text.h"
+
 namespace port_exporter {
-namespace {
-
-std::string errno_text(int error) { return std::generic_category().message(error); }
-
-}  // namespace
 
 Result<int> open_in_netns(const std::string& netns_path, const std::function<Result<int>()>& open) {
   const int ns_fd = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns_fd < 0) return Error{"open " + netns_path + ": " + errno_text(errno)};
+  if (ns_fd < 0) return Error{"open " + netns_path + ": " + errno_message(errno)};
   // The thread's namespace dies with it: nothing else ever runs in the entered namespace.
   // Exceptions stay on the thread: `open` returns a Result.
   Result<int> opened = Error{"not run"};
   try {
     std::thread enter([&] {
       if (::setns(ns_fd, CLONE_NEWNET) != 0) {
-        opened = Error{"setns " + netns_path + ": " + errno_text(errno)};
+        opened = Error{"setns " + netns_path + ": " + errno_message(errno)};
         return;
       }
       try {
@@ -47,7 +44,7 @@ Result<int> open_socket_in_netns(const std::string& netns_path, int domain, int 
                                  int protocol) {
   return open_in_netns(netns_path, [&]() -> Result<int> {
     const int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
-    if (fd < 0) return Error{"socket in " + netns_path + ": " + errno_text(errno)};
+    if (fd < 0) return Error{"socket in " + netns_path + ": " + errno_message(errno)};
     return fd;
   });
 }

@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/dir_ptr.h"
 #include "base/errno_text.h"
 #include "base/parse_number.h"
 #include "base/utf8.h"
@@ -28,11 +29,6 @@ namespace port_exporter {
 namespace {
 
 using InodeSet = std::unordered_set<std::uint64_t>;
-
-struct DirCloser {
-  void operator()(DIR* dir) const { closedir(dir); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
 // The socket inode an fd link points at, if it is a socket.
 std::optional<std::uint64_t> link_inode(int dir_fd, const char* path) {

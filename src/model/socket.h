@@ -16,6 +16,8 @@ namespace port_exporter {
 
 enum class Protocol : std::uint8_t { kTcp, kUdp };
 enum class Family : std::uint8_t { kIpv4, kIpv6 };
+// Every family, in the order the metrics list them.
+inline constexpr Family kFamilies[] = {Family::kIpv4, Family::kIpv6};
 
 // Kernel socket states (include/net/tcp_states.h). UDP reuses them: an unconnected UDP
 // socket is kClose, a connected one kEstablished.
