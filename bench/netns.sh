@@ -3,12 +3,12 @@
 # The namespace dimension (issue 15). For each number of TCP sockets held on the host
 # (BENCH_NETNS_HOST_SOCKETS, default "0"; the issue's grid: "0 10000 100000"), with and
 # without a listener on the watched port inside every namespace (BENCH_NETNS_LISTENERS,
-# default "1"; grid: "0 1"; each listener is held by its own process inside the namespace,
+# default "0 1"; each listener is held by its own process inside the namespace,
 # as a pod's), and each number of `ip netns` namespaces (BENCH_NETNS, default "0 20"; grid:
 # "0 100 500"), it runs the exporter with `namespaces: all` at interval BENCH_NETNS_INTERVAL
 # (default 15s), in the netlink mode (BENCH_NETNS_MODE=procfs: without CAP_SYS_ADMIN, so
 # every namespace is read from /proc/<pid>/net, as with the DaemonSet's default
-# capabilities), and prints, over BENCH_NETNS_WINDOW collections (default 4) after one to warm
+# capabilities), and prints, over BENCH_NETNS_WINDOW collections (default 3) after one to warm
 # up (first owner lookups, first all-states dumps of every namespace):
 #   - collection time min/median/max (port_exporter_collect_duration_seconds, each collection),
 #   - per namespace: (median - the median without namespaces) / namespaces,
@@ -33,9 +33,9 @@ exporter=$build/port_exporter
 holder=$build/bench/socket_holder
 levels=(${BENCH_NETNS:-0 20})
 host_levels=(${BENCH_NETNS_HOST_SOCKETS:-0})
-listener_levels=(${BENCH_NETNS_LISTENERS:-1})
+listener_levels=(${BENCH_NETNS_LISTENERS:-0 1})
 interval=${BENCH_NETNS_INTERVAL:-15s}
-window=${BENCH_NETNS_WINDOW:-4}
+window=${BENCH_NETNS_WINDOW:-3}
 mode=${BENCH_NETNS_MODE:-netlink}
 ss_max=${BENCH_NETNS_SS_MAX:-1000000}
 run_as=()
