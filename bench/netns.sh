@@ -63,7 +63,7 @@ start_holder() {
   started=$!
   pids+=("$started")
   local tries=0
-  until grep -q '^ready' "$out"; do
+  until grep -q '^ready' "$out" 2>/dev/null; do
     kill -0 "$started" 2>/dev/null || { echo "netns.sh: socket_holder $1 failed" >&2; exit 1; }
     tries=$((tries + 1))
     [ $tries -lt 2400 ] || { echo "netns.sh: socket_holder $1 not ready" >&2; exit 1; }
