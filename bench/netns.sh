@@ -78,7 +78,7 @@ stop_holder() {
 }
 # CPU time of a process's threads in ns (schedstat: kernel work of its syscalls included; the
 # short-lived setns threads that open a namespace's socket are not counted once gone).
-cpu_ns() { cat "/proc/$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
+cpu_ns() { cat "/proc/$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 metric() { awk -v name="$1" '$1 == name { print $2 }'; }
 
 port=$(free_port)
