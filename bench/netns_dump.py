@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Cost of one sock_diag TCP dump per network namespace: LISTEN-only vs all states.
+"""Cost of one sock_diag dump per network namespace: TCP LISTEN-only vs all states, and UDP
+(per family: sock_diag has no UDP request for both).
 
 Creates N namespaces with `ip netns add` (deleted at exit, also on failure), opens one
 NETLINK_SOCK_DIAG socket inside each (setns on this thread, then back), and times the
@@ -23,15 +24,15 @@ def setns(path):
         os.close(fd)
 
 
-def request(states, seq):
+def request(states, seq, family=socket.AF_INET, protocol=socket.IPPROTO_TCP):
     # inet_diag_req_v2: family, protocol, ext, pad, states, sockid (48 bytes)
-    body = struct.pack("=BBBBI", socket.AF_INET, socket.IPPROTO_TCP, 0, 0, states) + bytes(48)
+    body = struct.pack("=BBBBI", family, protocol, 0, 0, states) + bytes(48)
     return struct.pack("=IHHII", 16 + len(body), SOCK_DIAG_BY_FAMILY,
                        NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
 
 
-def dump(sock, states, seq):
-    sock.send(request(states, seq))
+def dump(sock, states, seq, family=socket.AF_INET, protocol=socket.IPPROTO_TCP):
+    sock.send(request(states, seq, family, protocol))
     n = 0
     while True:
         data = sock.recv(65536)
@@ -58,12 +59,16 @@ def main():
             setns("/run/netns/" + name)
             socks.append(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG))
             libc.setns(home, CLONE_NEWNET)
-        for label, states in (("listen-only", 1 << 10), ("all-states", 0x1ffe)):
+        kinds = (("listen-only", 1 << 10, socket.AF_INET, socket.IPPROTO_TCP),
+                 ("all-states", 0x1ffe, socket.AF_INET, socket.IPPROTO_TCP),
+                 ("udp-ipv4", 0xffffffff, socket.AF_INET, socket.IPPROTO_UDP),
+                 ("udp-ipv6", 0xffffffff, socket.AF_INET6, socket.IPPROTO_UDP))
+        for label, states, family, protocol in kinds:
             best = None
             for r in range(rounds):
                 start = time.perf_counter()
                 for i, s in enumerate(socks):
-                    dump(s, states, r * len(socks) + i + 1)
+                    dump(s, states, r * len(socks) + i + 1, family, protocol)
                 elapsed = time.perf_counter() - start
                 best = elapsed if best is None else min(best, elapsed)
             print("%-12s %4d namespaces: %8.1f us per namespace (best of %d)" %

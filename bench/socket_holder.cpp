@@ -17,8 +17,14 @@
 //       COUNT child processes, each holding FDS socket fds (socketpairs) and sleeping;
 //       what an owner lookup walks on a busy host. Prints "ready COUNT". The children
 //       die with this process.
+//   socket_holder netns-listeners PORT NETNS_FILE...
+//       One child process per network namespace file (/run/netns/NAME), inside that
+//       namespace, holding a TCP listener on 127.0.0.1:PORT there: a pod with its own
+//       process and listener. Prints "ready COUNT". The children die with this process.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -102,23 +108,33 @@ int hold_tcp(const char* address, long sockets, std::uint16_t port, bool keep_li
   return 0;  // the kernel closes (resets) every socket
 }
 
-int hold_sleepers(long count, long fds) {
+// `count` children, each running `setup(i)` (exit 1 on failure, which fails the holder) and
+// then sleeping until this process ends; prints "ready COUNT" once all are set up.
+template <typename Setup>
+int hold_children(long count, Setup setup) {
   const sigset_t stop = block_stop_signals();
   const pid_t parent = getpid();
   std::vector<pid_t> children;
+  int ready[2];
+  if (pipe(ready) != 0) die("pipe");
   for (long i = 0; i < count; ++i) {
     const pid_t child = fork();
     if (child < 0) die("fork " + std::to_string(i));
     if (child == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(0);
-      for (long f = 0; f < fds; f += 2) {
-        int pair[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) _exit(1);
-      }
+      const char ok = setup(i) ? 1 : 0;
+      if (write(ready[1], &ok, 1) != 1 || ok == 0) _exit(1);
       for (;;) pause();
     }
     children.push_back(child);
+  }
+  for (long i = 0; i < count; ++i) {
+    char ok = 0;
+    if (read(ready[0], &ok, 1) != 1 || ok == 0) {
+      errno = EIO;
+      die("a child could not set up");
+    }
   }
   std::printf("ready %ld\n", count);
   std::fflush(stdout);
@@ -126,6 +142,28 @@ int hold_sleepers(long count, long fds) {
   for (pid_t child : children) kill(child, SIGKILL);
   for (pid_t child : children) waitpid(child, nullptr, 0);
   return 0;
+}
+
+int hold_sleepers(long count, long fds) {
+  return hold_children(count, [fds](long) {
+    for (long f = 0; f < fds; f += 2) {
+      int pair[2];
+      if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0) return false;
+    }
+    return true;
+  });
+}
+
+int hold_netns_listeners(std::uint16_t port, char** files, long count) {
+  return hold_children(count, [port, files](long i) {
+    const int ns = open(files[i], O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) return false;
+    const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in where = ipv4("127.0.0.1", port);
+    return listener >= 0 &&
+           bind(listener, reinterpret_cast<sockaddr*>(&where), sizeof where) == 0 &&
+           listen(listener, 16) == 0;
+  });
 }
 
 }  // namespace
@@ -142,8 +180,13 @@ int main(int argc, char** argv) {
   if (mode == "sleepers" && argc == 4) {
     return hold_sleepers(std::strtol(argv[2], nullptr, 10), std::strtol(argv[3], nullptr, 10));
   }
+  if (mode == "netns-listeners" && argc >= 4) {
+    return hold_netns_listeners(static_cast<std::uint16_t>(std::strtol(argv[2], nullptr, 10)),
+                                argv + 3, argc - 3);
+  }
   std::fprintf(stderr,
-               "usage: %s tcp|connections ADDRESS SOCKETS [PORT] | sleepers COUNT FDS\n"
+               "usage: %s tcp|connections ADDRESS SOCKETS [PORT] | sleepers COUNT FDS |\n"
+               "       netns-listeners PORT NETNS_FILE...\n"
                "prints \"ready ...\" when set up, exits on SIGTERM\n",
                argv[0]);
   return 2;

@@ -14,13 +14,8 @@ image=${1:-localhost/port_exporter:${version:-dev}}
 base_image=${BASE_IMAGE:-localhost/debian-bookworm-minbase:latest}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-# podman as CI has it: runc (crun is not installed with --no-install-recommends), cgroupfs
-# when systemd is not PID 1. Flags instead of /etc/containers edits: nothing left behind.
-podman_cmd() {
-  local flags=(--runtime runc)
-  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
-  podman "${flags[@]}" "$@"
-}
+# shellcheck source=podman.sh
+. "$repo_root/scripts/podman.sh"
 
 make_base_image() {
   local rootfs

@@ -53,10 +53,6 @@ npm_ci_once() {
   fi
 }
 
-# podman as CI has it: runc (crun is not installed with --no-install-recommends), cgroupfs
-# and file events when systemd is not PID 1. Flags, not /etc/containers edits.
-podman_cmd() {
-  local flags=(--runtime runc)
-  [ -d /run/systemd/system ] || flags+=(--cgroup-manager cgroupfs --events-backend file)
-  podman "${flags[@]}" "$@"
-}
+# podman_cmd: podman with the flags every test and script uses.
+# shellcheck source=../scripts/podman.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/podman.sh"

@@ -187,6 +187,16 @@ MetricFamily namespaces(const SweptNamespaces& swept) {
   return f;
 }
 
+MetricFamily connections_age(const SweptNamespaces& swept) {
+  auto f = family("port_exporter_namespace_connections_age_seconds",
+                  "Age of the oldest TCP connection counts held for another network namespace "
+                  "swept with netlink: their all-states dumps are rate-limited (listeners are "
+                  "dumped at every collection). 0 without such namespaces.",
+                  MetricType::Gauge);
+  add(f, {}, swept.connections_age_seconds);
+  return f;
+}
+
 std::vector<MetricFamily> verdicts(const std::vector<PortVerdict>& all) {
   auto unexpected = family("port_unexpected_listeners",
                            "Listeners that break the port's expectation.", MetricType::Gauge);
@@ -299,6 +309,7 @@ std::vector<MetricFamily> render_metrics(const ExporterState& state) {
   out.push_back(unattributed(state.verdicts, state.snapshot));
   out.push_back(deferred(state.stats));
   out.push_back(namespaces(state.namespaces));
+  out.push_back(connections_age(state.namespaces));
   for (auto& f : self_metrics(state.stats)) out.push_back(std::move(f));
   out.push_back(probe_loaded(state.closed_attempts));
   for (auto& f : event_self_metrics(state.closes)) out.push_back(std::move(f));

@@ -3,8 +3,10 @@
 
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -20,18 +22,17 @@ namespace {
 
 constexpr std::size_t kPidsKept = 8;
 
-// Tagged with their namespace. TCP connections go to `connections` (a full dump's, held
-// until the next) or, between full dumps, are dropped: the procfs files list every state.
-void keep_swept(std::vector<SocketRecord>& records, std::uint64_t netns,
-                std::vector<SocketRecord>& out, std::vector<SocketRecord>* connections) {
-  for (SocketRecord& r : records) {
-    r.netns = netns;
-    if (r.protocol == Protocol::kTcp && !is_listener(r)) {
-      if (connections != nullptr) connections->push_back(r);
-      continue;
-    }
-    out.push_back(r);
-  }
+// The calling thread's CPU time, the kernel's work for its syscalls included.
+std::chrono::nanoseconds thread_cpu_time() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+bool has_tcp_listener(const std::vector<SocketRecord>& records) {
+  return std::any_of(records.begin(), records.end(), [](const SocketRecord& r) {
+    return r.protocol == Protocol::kTcp && is_listener(r);
+  });
 }
 
 }  // namespace
@@ -54,7 +55,6 @@ NetlinkSource* NamespaceSweep::netlink_source(const NetworkNamespace& ns) {
   Result<std::unique_ptr<NetlinkSource>> source =
       channel ? NetlinkSource::open(std::move(channel).value())
               : Result<std::unique_ptr<NetlinkSource>>(Error{channel.error()});
-  if (source) source.value()->set_tcp_states(kDiagListenOnly);
   if (!source) {
     if (logged_.count(ns.id) == 0) {
       log::warn("cannot enter network namespace; reading /proc/<pid>/net instead",
@@ -62,43 +62,46 @@ NetlinkSource* NamespaceSweep::netlink_source(const NetworkNamespace& ns) {
     }
     return nullptr;
   }
+  source.value()->set_tcp_states(kDiagListenOnly);
+  if (Result<SockstatReader> counts = SockstatReader::open_in(ns.path)) {
+    sockstat_.emplace(ns.id, std::move(counts).value());
+  } else {
+    log::debug("no socket counts for network namespace; dumping every protocol",
+               {{"netns", ns.label}, {"err", counts.error()}});
+  }
   return netlink_.emplace(ns.id, std::move(source).value()).first->second.get();
 }
 
-// The namespaces whose TCP connections are dumped this time: those never dumped, then the
-// longest since, among those due (kConnectionsEvery collections since their last), at most
-// max(kMinFullDumps, ceil(namespaces / kConnectionsEvery)): a node's namespaces found at
-// start are spread over the first collections instead of all walking the host's table at
-// once. Ties: the newest namespace (largest inode) first.
-std::set<NetnsId> NamespaceSweep::due_for_connections(const std::vector<NetworkNamespace>& set) {
-  std::vector<std::pair<std::uint64_t, NetnsId>> due;  // (collections since, id)
-  for (const NetworkNamespace& ns : set) {
-    if (ns.host || ns.id == own_) continue;
-    const auto held = held_.find(ns.id);
-    const std::uint64_t since = held == held_.end() || !held->second.last_full
-                                    ? UINT64_MAX
-                                    : collection_ - *held->second.last_full;
-    if (since >= kConnectionsEvery) due.emplace_back(since, ns.id);
+// `watch` without the protocols that have no socket in the namespace, by its counts.
+WatchSet NamespaceSweep::needed(const NetworkNamespace& ns, const WatchSet& watch) {
+  WatchSet out = watch;
+  const auto reader = sockstat_.find(ns.id);
+  const std::optional<SocketsInUse> counts =
+      reader != sockstat_.end() ? reader->second.read() : std::nullopt;
+  if (!counts) return out;
+  if (counts->tcp == 0 && !out.tcp.empty()) {
+    out.tcp.clear();
+    ++dumps_skipped_;
   }
-  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : b.second < a.second;
-  });
-  const std::size_t quota =
-      std::max(kMinFullDumps, (set.size() + kConnectionsEvery - 1) / kConnectionsEvery);
-  std::set<NetnsId> chosen;
-  for (std::size_t i = 0; i < due.size() && i < quota; ++i) chosen.insert(due[i].second);
-  return chosen;
+  if (counts->udp == 0 && !out.udp.empty()) {
+    out.udp.clear();
+    ++dumps_skipped_;
+  }
+  return out;
 }
 
-void NamespaceSweep::sweep(const NetworkNamespace& ns, const WatchSet& watch, bool full,
-                           std::vector<SocketRecord>& out) {
+// Listeners (TCP LISTEN-only dump) and UDP sockets, into `out`; in the procfs mode every TCP
+// state too. The mode used, or nothing when the namespace could not be read.
+std::optional<NamespaceSweep::Mode> NamespaceSweep::sweep_listeners(
+    const NetworkNamespace& ns, const WatchSet& watch, std::vector<SocketRecord>& out) {
   Mode mode = Mode::kNetlink;
-  Held& held = held_[ns.id];
   Result<std::vector<SocketRecord>> records = Error{"no process inside to read"};
   if (NetlinkSource* netlink = netlink_source(ns)) {
-    netlink->set_tcp_states(full ? kDiagAllStates : kDiagListenOnly);
-    records = netlink->dump(watch);
-    if (!records) netlink_.erase(ns.id);  // reopened (entered again) next time
+    records = netlink->dump(needed(ns, watch));
+    if (!records) {  // reopened (entered again) next time
+      netlink_.erase(ns.id);
+      sockstat_.erase(ns.id);
+    }
   } else if (!ns.pids.empty()) {
     mode = Mode::kProcfs;
     records = ProcfsSource(procfs_root_ + "/" + std::to_string(ns.pids.front())).dump(watch);
@@ -106,7 +109,7 @@ void NamespaceSweep::sweep(const NetworkNamespace& ns, const WatchSet& watch, bo
   if (!records) {
     ++swept_.unreadable;
     log::debug("network namespace not swept", {{"netns", ns.label}, {"err", records.error()}});
-    return;
+    return std::nullopt;
   }
   ++(mode == Mode::kNetlink ? swept_.via_netlink : swept_.via_procfs);
   if (const auto seen = logged_.find(ns.id); seen == logged_.end() || seen->second != mode) {
@@ -114,12 +117,101 @@ void NamespaceSweep::sweep(const NetworkNamespace& ns, const WatchSet& watch, bo
               {{"netns", ns.label}, {"mode", mode == Mode::kNetlink ? "netlink" : "procfs"}});
     logged_[ns.id] = mode;
   }
-  if (full) {
-    held.connections.clear();
-    held.last_full = collection_;
+  for (SocketRecord& r : records.value()) r.netns = ns.id.inode;
+  if (mode == Mode::kNetlink) {
+    const auto [it, first_seen] = held_.try_emplace(ns.id);
+    Held& held = it->second;
+    if (first_seen) held.since = Clock::now();
+    const bool listener = has_tcp_listener(records.value());
+    held.listener_appeared = held.listener_appeared || (listener && !held.listener);
+    held.listener = listener;
+  } else {
+    held_.erase(ns.id);  // the files gave its connections: exact, nothing held
   }
-  keep_swept(records.value(), ns.id.inode, out, full ? &held.connections : nullptr);
-  out.insert(out.end(), held.connections.begin(), held.connections.end());
+  out.insert(out.end(), records.value().begin(), records.value().end());
+  return mode;
+}
+
+// The netlink-mode namespaces whose TCP connections should be dumped now, most urgent
+// first: (0) a watched listener there never dumped or appeared since the last dump; (1)
+// with a watched listener or connections, due every kConnectionsEvery collections; (2)
+// never dumped, without either; (3) the quiet ones, due every kQuietEvery. Within each: the
+// longest since first, then the newest namespace (largest inode).
+std::vector<NetnsId> NamespaceSweep::due_for_connections(
+    const std::vector<NetworkNamespace>& swept) const {
+  struct Due {
+    int rank;
+    std::uint64_t since;
+    NetnsId id;
+  };
+  std::vector<Due> due;
+  for (const NetworkNamespace& ns : swept) {
+    const Held& held = held_.at(ns.id);
+    const std::uint64_t since = held.last_full ? collection_ - *held.last_full : UINT64_MAX;
+    const bool active = held.listener || !held.connections.empty();
+    if (held.listener && (!held.last_full || held.listener_appeared)) {
+      due.push_back({0, since, ns.id});
+    } else if (active && since >= kConnectionsEvery) {
+      due.push_back({1, since, ns.id});
+    } else if (!held.last_full) {
+      due.push_back({2, since, ns.id});
+    } else if (since >= kQuietEvery) {
+      due.push_back({3, since, ns.id});
+    }
+  }
+  std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) {
+    if (a.rank != b.rank) return a.rank < b.rank;
+    return a.since != b.since ? a.since > b.since : b.id < a.id;
+  });
+  std::vector<NetnsId> ids;
+  ids.reserve(due.size());
+  for (const Due& d : due) ids.push_back(d.id);
+  return ids;
+}
+
+// All-states TCP dumps of the due namespaces, while the budget lasts; each replaces the
+// connections held for its namespace.
+void NamespaceSweep::dump_connections(const std::vector<NetworkNamespace>& swept,
+                                      const WatchSet& watch) {
+  const WatchSet tcp_only{watch.tcp, {}};
+  for (const NetnsId& id : due_for_connections(swept)) {
+    if (!budget_.available(Clock::now())) break;  // the rest wait, the most urgent first
+    NetlinkSource& netlink = *netlink_.at(id);
+    const std::chrono::nanoseconds started = thread_cpu_time();
+    netlink.set_tcp_states(kDiagAllStates);
+    Result<std::vector<SocketRecord>> records = netlink.dump(tcp_only);
+    netlink.set_tcp_states(kDiagListenOnly);
+    budget_.charge(thread_cpu_time() - started);
+    Held& held = held_.at(id);
+    if (!records) {
+      log::debug("network namespace connections not dumped",
+                 {{"netns", swept_.labels[id.inode]}, {"err", records.error()}});
+      continue;  // the counts held stay, retried at the next collection
+    }
+    held.connections.clear();
+    for (SocketRecord& r : records.value()) {
+      r.netns = id.inode;
+      if (r.protocol == Protocol::kTcp && !is_listener(r)) held.connections.push_back(r);
+    }
+    held.last_full = collection_;
+    held.since = Clock::now();
+    held.listener_appeared = false;
+  }
+}
+
+// Gone (or no longer watched): close its socket, or the namespace would stay alive.
+void NamespaceSweep::forget_absent(const std::vector<NetworkNamespace>& set) {
+  std::set<NetnsId> present;
+  for (const NetworkNamespace& ns : set) present.insert(ns.id);
+  const auto prune = [&present](auto& map) {
+    for (auto it = map.begin(); it != map.end();) {
+      it = present.count(it->first) != 0 ? std::next(it) : map.erase(it);
+    }
+  };
+  prune(netlink_);
+  prune(sockstat_);
+  prune(logged_);
+  prune(held_);
 }
 
 Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
@@ -134,27 +226,26 @@ Result<std::vector<SocketRecord>> NamespaceSweep::dump(const WatchSet& watch) {
     set = std::move(found).value();
   }
   ++collection_;
-  const std::set<NetnsId> full = due_for_connections(set);
-  std::map<NetnsId, bool> present;
+  std::vector<NetworkNamespace> via_netlink;
   for (const NetworkNamespace& ns : set) {
-    present[ns.id] = true;
     if (ns.host || ns.id == own_) continue;  // the host source's
     swept_.labels[ns.id.inode] = ns.label;
     swept_.pids[ns.id.inode].assign(
         ns.pids.begin(),
         ns.pids.begin() + static_cast<std::ptrdiff_t>(std::min(ns.pids.size(), kPidsKept)));
-    sweep(ns, everywhere, full.count(ns.id) != 0, records.value());
+    if (sweep_listeners(ns, everywhere, records.value()) == Mode::kNetlink) {
+      via_netlink.push_back(ns);
+    }
   }
-  // Gone (or no longer watched): close its socket, or the namespace would stay alive.
-  for (auto it = netlink_.begin(); it != netlink_.end();) {
-    it = present.count(it->first) != 0 ? std::next(it) : netlink_.erase(it);
+  dump_connections(via_netlink, everywhere);
+  const Clock::time_point now = Clock::now();
+  for (const NetworkNamespace& ns : via_netlink) {
+    const Held& held = held_.at(ns.id);
+    records.value().insert(records.value().end(), held.connections.begin(), held.connections.end());
+    swept_.connections_age_seconds = std::max(
+        swept_.connections_age_seconds, std::chrono::duration<double>(now - held.since).count());
   }
-  for (auto it = logged_.begin(); it != logged_.end();) {
-    it = present.count(it->first) != 0 ? std::next(it) : logged_.erase(it);
-  }
-  for (auto it = held_.begin(); it != held_.end();) {
-    it = present.count(it->first) != 0 ? std::next(it) : held_.erase(it);
-  }
+  forget_absent(set);
   return records;
 }
 

@@ -113,6 +113,9 @@ struct SweptNamespaces {
   std::uint64_t via_netlink = 0;  // a sock_diag socket created inside with setns
   std::uint64_t via_procfs = 0;   // /proc/<pid>/net of a process inside (setns refused)
   std::uint64_t unreadable = 0;   // neither: no process to read, no setns
+  // How old the oldest TCP connection counts held for a netlink-mode namespace are (their
+  // all-states dumps are rate-limited), in seconds; 0 with none.
+  double connections_age_seconds = 0;
   // The first few processes in each namespace (ascending): whose cgroups name the container
   // or pod of a listener there whose owner is unknown.
   std::unordered_map<std::uint64_t, std::vector<int>> pids{};

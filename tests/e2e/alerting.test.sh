@@ -204,7 +204,11 @@ time_to_alert=$(since "$opened")
 alert=$(firing PortUnexpectedListener port="$p1" protocol=tcp)
 description=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["annotations"]["description"])' <<<"$alert")
 severity=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["labels"]["severity"])' <<<"$alert")
-expected="1 tcp listener(s) on port $p1 on 127.0.0.1:$exporter_port break the port's policy (expect: absent; e2e: nothing may listen here). Listening now: process \"python3\" pid $listener_pid uid $(id -u) exe $(readlink "/proc/$listener_pid/exe") on 127.0.0.1 (ipv4)."
+# When this test itself runs in a container (the README's clean-container check), the
+# listener is in it: the container runtime's 64-hex id in its cgroup path
+# (docs/namespaces.md), which the description names.
+container=$(grep -oE '[0-9a-f]{64}' "/proc/$listener_pid/cgroup" | head -1 || true)
+expected="1 tcp listener(s) on port $p1 on 127.0.0.1:$exporter_port break the port's policy (expect: absent; e2e: nothing may listen here). Listening now: process \"python3\" pid $listener_pid uid $(id -u) exe $(readlink "/proc/$listener_pid/exe") on 127.0.0.1 (ipv4)${container:+ in container $container}."
 [ "$description" = "$expected" ] ||
   { echo "FAIL: PortUnexpectedListener description: '$description', want '$expected'" >&2; exit 1; }
 [ "$severity" = critical ] || { echo "FAIL: severity $severity, want critical" >&2; exit 1; }

@@ -268,7 +268,7 @@ TEST(BinaryTest, OncePrintsOnlyTheConfiguredConnectionStates) {
 
 // The README's series count, from a real --once output: 68 series per tcp+udp port with
 // every state (port_listener_info aside: nothing listens), 44 with four states, 4 more
-// (port_closed_attempts_total) while the eBPF probe is loaded; 21 of the exporter itself.
+// (port_closed_attempts_total) while the eBPF probe is loaded; 23 of the exporter itself.
 struct SeriesCount {
   int per_port = 0;    // series with a port label, port_listener_info aside, per port
   int exporter = 0;    // series without a port label (port_exporter_*, process_*)
@@ -298,11 +298,11 @@ SeriesCount count_series(const std::string& states_line) {
 TEST(BinaryTest, OnceSeriesCountPerPortFollowsConnectionStates) {
   const SeriesCount all = count_series("");
   EXPECT_EQ(all.per_port, 68 + (all.probe ? 4 : 0));
-  EXPECT_EQ(all.exporter, 22);  // with port_exporter_owner_lookups_deferred_total
+  EXPECT_EQ(all.exporter, 23);  // with port_exporter_namespace_connections_age_seconds
   const SeriesCount four =
       count_series("connection_states: [established, syn_recv, time_wait, close_wait]\n");
   EXPECT_EQ(four.per_port, 44 + (four.probe ? 4 : 0));
-  EXPECT_EQ(four.exporter, 22);
+  EXPECT_EQ(four.exporter, 23);
 }
 
 TEST(BinaryTest, ServesMetricsReloadsOnSighupAndStopsOnSigterm) {

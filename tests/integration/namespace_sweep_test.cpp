@@ -6,9 +6,11 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "app/collect.h"
@@ -37,10 +39,14 @@ Config watching(std::uint16_t port, std::optional<NamespaceMode> scope) {
   return config;
 }
 
+// With a budget for all-states dumps that never runs out: the namespaces of other tests or
+// containers on the machine must not delay ours (the budget has tests of its own below).
 std::unique_ptr<NamespaceSweep> sweep() {
   auto host = NetlinkSource::open();
   if (!host) throw std::runtime_error(host.error());
-  return std::make_unique<NamespaceSweep>(std::move(host).value(), "/proc", "/run/netns");
+  auto source = std::make_unique<NamespaceSweep>(std::move(host).value(), "/proc", "/run/netns");
+  source->set_connections_budget(WalkBudget(/*share=*/1.0, std::chrono::hours(1)));
+  return source;
 }
 
 Collection collect_once(const Config& config, NamespaceSweep& sweep) {
@@ -70,16 +76,16 @@ test::SsCounts swept_kinds(test::SsCounts counts) {
   return counts;
 }
 
-std::size_t socket_fds() {
+// Our sockets and sockstat files (what NamespaceSweep holds per namespace).
+std::size_t namespace_fds() {
   std::size_t n = 0;
   DIR* dir = opendir("/proc/self/fd");
   while (const dirent* e = readdir(dir)) {
-    char target[64] = {};
+    char target[256] = {};
     const std::string path = std::string("/proc/self/fd/") + e->d_name;
-    if (readlink(path.c_str(), target, sizeof target - 1) > 0 &&
-        std::string(target).rfind("socket:", 0) == 0) {
-      ++n;
-    }
+    if (readlink(path.c_str(), target, sizeof target - 1) <= 0) continue;
+    const std::string link = target;
+    if (link.rfind("socket:", 0) == 0 || link.find("/net/sockstat") != std::string::npos) ++n;
   }
   closedir(dir);
   return n;
@@ -122,7 +128,7 @@ TEST(NamespaceSweepTest, CountsEveryNamespaceAsSsInsideEachSummed) {
   EXPECT_EQ(test::counts_of(host_only.snapshot).listeners, test::count_with_ss({port}).listeners);
 }
 
-TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
+TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurDescriptors) {
   TestNetns gone;
   TestSocket probe = open_listener(Protocol::kTcp, "0.0.0.0");
   const std::uint16_t port = probe.local_port();
@@ -139,15 +145,15 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
   }));
   auto source = sweep();
   const Config config = watching(port, NamespaceMode::kAll);
-  const std::size_t fds_before = socket_fds();
+  const std::size_t fds_before = namespace_fds();
   const Collection before = collect_once(config, *source);
   EXPECT_EQ(before.snapshot.listeners[0].count, 1u);
   ASSERT_EQ(before.snapshot.listener_info.size(), 1u);
   EXPECT_EQ(before.snapshot.listener_info[0].netns, gone.name());
   EXPECT_EQ(before.snapshot.listener_info[0].process, "python3");
-  const std::size_t per_namespace = source->open_sockets();
-  EXPECT_GE(per_namespace, 1u);
-  EXPECT_EQ(socket_fds(), fds_before + per_namespace);
+  const std::size_t held = source->namespace_fds();
+  EXPECT_GE(held, 3u);  // a socket and two sockstat files in `gone`
+  EXPECT_EQ(namespace_fds(), fds_before + held);
 
   holder.signal(SIGKILL);
   holder.wait();
@@ -155,13 +161,13 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurSocket) {
   const Collection after = collect_once(config, *source);
   EXPECT_EQ(after.snapshot.listeners[0].count, 0u);
   EXPECT_TRUE(after.snapshot.listener_info.empty());
-  EXPECT_EQ(source->open_sockets(), per_namespace - 1);  // its socket is closed
-  EXPECT_EQ(socket_fds(), fds_before + per_namespace - 1);
+  EXPECT_EQ(source->namespace_fds(), held - 3);  // its socket and files are closed
+  EXPECT_EQ(namespace_fds(), fds_before + held - 3);
 }
 
-// TCP connections inside another namespace: dumped (all states) at the namespace's first
-// sweep and every kConnectionsEvery-th after it, held in between; each full dump equals
-// `ss -N <ns>`, summed with the host's.
+// TCP connections inside another namespace with a watched listener: dumped (all states) at
+// the namespace's first sweep and every kConnectionsEvery-th after it, held in between; each
+// full dump equals `ss -N <ns>`, summed with the host's.
 TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAndHeld) {
   TestNetns a;
   TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
@@ -201,6 +207,154 @@ TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAnd
   const test::SsCounts refreshed = test::counts_of(collect_once(config, *source).snapshot);
   EXPECT_EQ(refreshed.connections, expected().connections) << test::describe(refreshed) << "--\n"
                                                            << test::describe(expected());
+}
+
+// A watched listener that appears in a namespace gets its connections dumped in the same
+// collection, not up to kConnectionsEvery collections later.
+TEST(NamespaceSweepTest, AListenerAppearingBringsItsConnectionsAtOnce) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  const test::SsCounts empty = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_TRUE(empty.connections.empty()) << test::describe(empty);
+  std::optional<TestSocket> listener;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] {
+    listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
+  });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  ASSERT_FALSE(expected.connections.empty());
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.connections, expected.connections) << test::describe(got) << "--\n"
+                                                   << test::describe(expected);
+  EXPECT_EQ(got.listeners, expected.listeners);
+}
+
+// A namespace with neither a watched listener nor connections is dumped only every
+// kQuietEvery-th collection: a connection from the watched port to an unwatched listener
+// there shows at that one, not at the kConnectionsEvery-th.
+TEST(NamespaceSweepTest, AQuietNamespaceIsDumpedAtTheQuietRate) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
+  std::optional<TestSocket> other, client, server;
+  a.run_inside([&] {
+    other.emplace(open_listener(Protocol::kTcp, "127.0.0.1"));
+    client.emplace(test::open_socket(Protocol::kTcp, AF_INET));
+    test::set_flag(*client, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+    const test::SocketAddress from = test::make_address("127.0.0.1", port);
+    if (bind(client->fd(), from.get(), from.size) != 0) test::throw_errno("bind");
+    const test::SocketAddress to = test::make_address("127.0.0.1", other->local_port());
+    if (connect(client->fd(), to.get(), to.size) != 0) test::throw_errno("connect");
+    server.emplace(test::accept_connection(*other));
+  });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  ASSERT_FALSE(expected.connections.empty());
+  for (std::uint64_t n = 2; n <= NamespaceSweep::kQuietEvery; ++n) {
+    const test::SsCounts held = test::counts_of(collect_once(config, *source).snapshot);
+    ASSERT_TRUE(held.connections.empty()) << "collection " << n << "\n" << test::describe(held);
+  }
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.connections, expected.connections) << test::describe(got) << "--\n"
+                                                   << test::describe(expected);
+}
+
+// Past the CPU budget of the all-states dumps, connections are held (even when a listener
+// appears) and port_exporter_namespace_connections_age_seconds says how old they are;
+// listeners stay exact.
+TEST(NamespaceSweepTest, PastTheBudgetConnectionsAreHeldAndTheirAgeShows) {
+  TestNetns a;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
+  source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(0)));
+  std::optional<TestSocket> listener;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] {
+    listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
+  });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  usleep(200 * 1000);
+  for (std::uint64_t n = 2; n <= NamespaceSweep::kConnectionsEvery + 1; ++n) {
+    const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+    ASSERT_TRUE(got.connections.empty()) << "collection " << n << "\n" << test::describe(got);
+    ASSERT_EQ(got.listeners, expected.listeners) << "collection " << n;
+  }
+  EXPECT_GE(source->swept_namespaces().connections_age_seconds, 0.2);
+}
+
+// When the budget allows one all-states dump, a namespace where a watched listener just
+// appeared goes before one merely due: at collection kConnectionsEvery + 1, `b` (listener
+// new) is dumped and `a` (listener since the start, due) waits for the next one.
+TEST(NamespaceSweepTest, AnAppearedListenerIsDumpedBeforeANamespaceMerelyDue) {
+  TestNetns a, b;
+  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
+  const std::uint16_t port = host_probe.local_port();
+  host_probe.close();
+  std::optional<TestSocket> listener_a, listener_b;
+  std::vector<test::TcpConnection> connections;
+  a.run_inside([&] { listener_a.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port)); });
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  for (std::uint64_t n = 1; n <= NamespaceSweep::kConnectionsEvery; ++n) {
+    ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
+  }
+  a.run_inside([&] { connections.push_back(test::connect_tcp(*listener_a, "127.0.0.1")); });
+  b.run_inside([&] {
+    listener_b.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
+    connections.push_back(test::connect_tcp(*listener_b, "127.0.0.1"));
+  });
+  const test::SsCounts in_b = test::count_with_ss({port}, b.name());
+  const test::SsCounts in_both = test::sum({in_b, test::count_with_ss({port}, a.name())});
+  ASSERT_NE(in_b.connections, in_both.connections);
+  source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
+  const test::SsCounts first = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(first.connections, in_b.connections) << test::describe(first);
+  source->set_connections_budget(WalkBudget(/*share=*/0, std::chrono::nanoseconds(1)));
+  const test::SsCounts second = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(second.connections, in_both.connections) << test::describe(second);
+}
+
+// A namespace without a TCP or UDP socket costs no dump: its socket counts
+// (/proc/net/sockstat{,6} inside it) say so; a UDP socket bound there later is counted
+// exactly at the next collection, while TCP (still none) stays skipped.
+TEST(NamespaceSweepTest, ANamespaceWithoutSocketsIsNotDumped) {
+  TestNetns a;
+  TestSocket probe = open_listener(Protocol::kUdp, "0.0.0.0");
+  const std::uint16_t port = probe.local_port();
+  probe.close();
+  const Config config = watching(port, NamespaceMode::kAll);
+  auto source = sweep();
+  collect_once(config, *source);  // opens every namespace's socket and counts
+  ASSERT_GE(source->counted_namespaces(), 1u);
+  const std::uint64_t before = source->dumps_skipped();
+  collect_once(config, *source);
+  EXPECT_GE(source->dumps_skipped(), before + 2);  // `a`: tcp and udp, at least
+  std::optional<TestSocket> udp;
+  a.run_inside([&] { udp.emplace(open_listener(Protocol::kUdp, "127.0.0.1", port)); });
+  const test::SsCounts expected =
+      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  ASSERT_FALSE(expected.listeners.empty());
+  const std::uint64_t skipped = source->dumps_skipped();
+  const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
+  EXPECT_EQ(got.listeners, expected.listeners) << test::describe(got);
+  EXPECT_EQ(got.connections, expected.connections);
+  EXPECT_GE(source->dumps_skipped(), skipped + 1);  // `a`: tcp only now
 }
 
 }  // namespace
