@@ -59,13 +59,17 @@ std::optional<std::string> pod_uid_of(std::string_view component) {
   return uid;
 }
 
-CgroupIdentity parse_path(std::string_view path) {
+// The path's deepest container and pod, and how many container ids it names.
+CgroupIdentity parse_path(std::string_view path, std::size_t& containers) {
   CgroupIdentity id;
   while (!path.empty()) {
     const std::size_t slash = path.find('/');
     const std::string_view component = path.substr(0, slash);
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
-    if (auto container = container_id_of(component)) id.container_id = std::move(*container);
+    if (auto container = container_id_of(component)) {
+      id.container_id = std::move(*container);
+      ++containers;
+    }
     if (auto pod = pod_uid_of(component)) id.pod_uid = std::move(*pod);
   }
   return id;
@@ -73,8 +77,14 @@ CgroupIdentity parse_path(std::string_view path) {
 
 }  // namespace
 
+// The hierarchy whose path names the most container ids wins: a runtime nested in a
+// container (podman with cgroupfs inside podman, on a hybrid host) puts its containers under
+// the enclosing one's cgroup in the v1 hierarchies only, so there the v2 line names only the
+// outer container. On a tie: the v2 line, else the first v1 line naming a container or pod.
 CgroupIdentity parse_cgroup(std::string_view content) {
-  std::optional<CgroupIdentity> v1;
+  std::optional<CgroupIdentity> best;
+  std::size_t best_depth = 0;
+  bool best_v2 = false;
   while (!content.empty()) {
     const std::size_t newline = content.find('\n');
     const std::string_view line = content.substr(0, newline);
@@ -83,11 +93,17 @@ CgroupIdentity parse_cgroup(std::string_view content) {
     const std::size_t first = line.find(':');
     const std::size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
     if (second == std::string_view::npos) continue;
-    CgroupIdentity id = parse_path(line.substr(second + 1));
-    if (line.substr(0, second + 1) == "0::") return id;
-    if (!v1 && (!id.container_id.empty() || !id.pod_uid.empty())) v1 = id;
+    std::size_t depth = 0;
+    CgroupIdentity id = parse_path(line.substr(second + 1), depth);
+    const bool v2 = line.substr(0, second + 1) == "0::";
+    if (!v2 && id.container_id.empty() && id.pod_uid.empty()) continue;
+    if (!best || depth > best_depth || (depth == best_depth && v2 && !best_v2)) {
+      best = std::move(id);
+      best_depth = depth;
+      best_v2 = v2;
+    }
   }
-  return v1.value_or(CgroupIdentity{});
+  return best.value_or(CgroupIdentity{});
 }
 
 std::optional<PodLogDir> parse_pod_log_dir(std::string_view name) {

@@ -56,6 +56,25 @@ TEST(ContainerIdentityTest, CgroupV1ListsEveryControllerAndNamesTheContainerInEa
   EXPECT_EQ(parse_cgroup(v1), in_pod(kId));
 }
 
+// Recorded: podman (cgroupfs) inside a podman container on a hybrid host. Each v1 hierarchy
+// names the enclosing container and then the process's own; the v2 line only the enclosing
+// one. The process's container is the deepest.
+TEST(ContainerIdentityTest, NestedRuntimeTheDeepestContainerOfAnyHierarchy) {
+  const std::string outer(64, 'a');
+  const std::string nested = "/libpod_parent/libpod-" + outer + "/libpod_parent/libpod-" + kId;
+  EXPECT_EQ(parse_cgroup("9:name=systemd:" + nested + "
+8:pids:" + nested +
+                         "
+0::/libpod_parent/libpod-" + outer + "
+"),
+            (CgroupIdentity{kId, ""}));
+  // One container in each: the v2 line's, as before.
+  EXPECT_EQ(parse_cgroup("8:pids:/docker/" + outer + "
+0::/libpod_parent/libpod-" + kId + "
+"),
+            (CgroupIdentity{kId, ""}));
+}
+
 TEST(ContainerIdentityTest, DockerWithBothDriversAndBothVersions) {
   EXPECT_EQ(parse_cgroup("0::/system.slice/docker-" + kId + ".scope\n"), (CgroupIdentity{kId, ""}));
   EXPECT_EQ(parse_cgroup("0::/docker/" + kId + "\n"), (CgroupIdentity{kId, ""}));
