@@ -62,16 +62,11 @@ TEST(ContainerIdentityTest, CgroupV1ListsEveryControllerAndNamesTheContainerInEa
 TEST(ContainerIdentityTest, NestedRuntimeTheDeepestContainerOfAnyHierarchy) {
   const std::string outer(64, 'a');
   const std::string nested = "/libpod_parent/libpod-" + outer + "/libpod_parent/libpod-" + kId;
-  EXPECT_EQ(parse_cgroup("9:name=systemd:" + nested + "
-8:pids:" + nested +
-                         "
-0::/libpod_parent/libpod-" + outer + "
-"),
+  EXPECT_EQ(parse_cgroup("9:name=systemd:" + nested + "\n8:pids:" + nested +
+                         "\n0::/libpod_parent/libpod-" + outer + "\n"),
             (CgroupIdentity{kId, ""}));
   // One container in each: the v2 line's, as before.
-  EXPECT_EQ(parse_cgroup("8:pids:/docker/" + outer + "
-0::/libpod_parent/libpod-" + kId + "
-"),
+  EXPECT_EQ(parse_cgroup("8:pids:/docker/" + outer + "\n0::/libpod_parent/libpod-" + kId + "\n"),
             (CgroupIdentity{kId, ""}));
 }
 
