@@ -24,9 +24,10 @@ struct CgroupIdentity {
   }
 };
 
-// The content of /proc/<pid>/cgroup. The v2 line ("0::") wins; on v1 the first line that
-// names a container. The deepest container id in the path is the process's own (podman's
-// "libpod-<id>.scope/container", a container inside a pod sandbox's slice).
+// The content of /proc/<pid>/cgroup. The hierarchy whose path names the most container ids
+// wins (a runtime nested in a container); on a tie the v2 line ("0::"), else the first v1
+// line that names a container or pod. The deepest container id in the path is the
+// process's own (podman's "libpod-<id>.scope/container", a container in a pod's slice).
 CgroupIdentity parse_cgroup(std::string_view content);
 
 // <podlogs>/pods/<namespace>_<pod>_<uid> (a name and a namespace cannot hold '_').
