@@ -20,6 +20,8 @@ rounds=${BENCH_ATTRIBUTION_ROUNDS:-7}
 holders=10
 attribution=$build/bench/first_attribution
 holder=$build/bench/socket_holder
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 timeit=$build/bench/timeit
 for tool in "$attribution" "$holder" "$timeit"; do
   [ -x "$tool" ] || { echo "first_attribution.sh: $tool missing: build with -DPORT_EXPORTER_BUILD_BENCH=ON" >&2; exit 2; }
@@ -39,19 +41,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Starts a socket_holder (its arguments) and waits for its "ready" line; sets ready_line.
-start_holder() {
-  local file=$work/holder.${#pids[@]}.out tries=0
-  "$holder" "$@" >"$file" &
-  pids+=($!)
-  until grep -q '^ready' "$file"; do
-    kill -0 "${pids[-1]}" 2>/dev/null || { echo "first_attribution.sh: socket_holder $* failed" >&2; exit 1; }
-    tries=$((tries + 1))
-    [ $tries -lt 1200 ] || { echo "first_attribution.sh: socket_holder $* not ready after 60 s" >&2; exit 1; }
-    sleep 0.05
-  done
-  ready_line=$(grep -m1 '^ready' "$file")
-}
 stop_holders() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done

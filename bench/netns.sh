@@ -42,6 +42,8 @@ run_as=()
 [ "$mode" = netlink ] || run_as=(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin --)
 # shellcheck source=../tests/lib.sh
 . "$repo/tests/lib.sh"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "netns.sh: needs root (ip netns)" >&2; exit 2; }
 work=$(mktemp -d /tmp/port_exporter_netns_bench.XXXXXX)
@@ -55,27 +57,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a socket_holder (its arguments) in the background, waits for its "ready" line and
-# sets `started` to its pid.
-start_holder() {
-  local out=$work/holder.$RANDOM
-  "$holder" "$@" >"$out" &
-  started=$!
-  pids+=("$started")
-  local tries=0
-  until grep -q '^ready' "$out" 2>/dev/null; do
-    kill -0 "$started" 2>/dev/null || { echo "netns.sh: socket_holder $1 failed" >&2; exit 1; }
-    tries=$((tries + 1))
-    [ $tries -lt 2400 ] || { echo "netns.sh: socket_holder $1 not ready" >&2; exit 1; }
-    sleep 0.05
-  done
-}
-stop_holder() {
-  stop "$1" 5
-  local kept=() pid
-  for pid in "${pids[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
-  pids=("${kept[@]}")
-}
 # CPU time of a process's threads in ns (schedstat: kernel work of its syscalls included; the
 # short-lived setns threads that open a namespace's socket are not counted once gone).
 cpu_ns() { cat "/proc/$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
@@ -132,7 +113,7 @@ for sockets in "${host_levels[@]}"; do
   holders=()
   for ((left = sockets, a = 3; left > 0; left -= 19000, a++)); do
     start_holder tcp "127.0.0.$a" $((left < 19000 ? left : 19000))
-    holders+=("$started")
+    holders+=("$holder_pid")
   done
   read -r -a dumps < <(python3 "$repo/bench/netns_dump.py" 20 3 | awk '{ printf "%s ", $4 } END { print "" }')
   printf '%-12s raw sock_diag dump per namespace: LISTEN-only %s us, all states %s us (%s TCP sockets on the host)\n' \
@@ -147,12 +128,12 @@ for sockets in "${host_levels[@]}"; do
         made=$((i + 1))
         ip netns exec "$prefix-$i" ip link set lo up
       done
-      holder_pid=""
+      listeners_pid=""
       if [ "$listeners" = 1 ] && [ "$n" -gt 0 ]; then
         files=()
         for ((i = 0; i < n; i++)); do files+=("/run/netns/$prefix-$i"); done
         start_holder netns-listeners "$port" "${files[@]}"
-        holder_pid=$started
+        listeners_pid=$holder_pid
       fi
       if [ "$listeners" = 0 ]; then  # the sweep alone, connection dumps out of it
         read -r _ sweep_wall sweep_cpu _ < <("$build/bench/netns_sweep" "$port" 21 2>/dev/null)
@@ -177,7 +158,7 @@ for sockets in "${host_levels[@]}"; do
         ratio=$(awk -v m="$med" -v s="$ss_ms" 'BEGIN { printf "%.3f", m / s }')
         ss_ms="$ss_ms ms"
       fi
-      [ -z "$holder_pid" ] || stop_holder "$holder_pid"
+      [ -z "$listeners_pid" ] || stop_holder "$listeners_pid"
       printf '%-12s %-10s %-9s %22s %12s %8s %10s %8s %12s %7s\n' "$sockets" "$n" \
         "$([ "$listeners" = 1 ] && echo "$n" || echo 0)" "$lo/$med/$hi ms" "$per_ns" \
         "$cpu" "$per_coll ms" "$age s" "$ss_ms" "$ratio"

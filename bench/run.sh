@@ -32,6 +32,8 @@ watched_sockets=300
 
 exporter=$build/port_exporter
 holder=$build/bench/socket_holder
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 timeit=$build/bench/timeit
 collect=$build/bench/collect_bench
 for tool in "$exporter" "$holder" "$timeit" "$collect"; do
@@ -59,28 +61,6 @@ trap 'exit 130' INT TERM
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 
-# Starts a socket_holder (its arguments) in the background and waits for its "ready" line.
-start_holder() {
-  local file=$work/holder.${#pids[@]}.out
-  "$holder" "$@" >"$file" &
-  pids+=($!)
-  local pid=$! tries=0
-  until grep -q '^ready' "$file"; do
-    kill -0 "$pid" 2>/dev/null || { echo "run.sh: socket_holder $* failed" >&2; exit 1; }
-    tries=$((tries + 1))
-    [ $tries -lt 1200 ] || { echo "run.sh: socket_holder $* not ready after 60 s" >&2; exit 1; }
-    sleep 0.05
-  done
-  holder_pid=$pid
-}
-
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local kept=()
-  for pid in "${pids[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
-  pids=("${kept[@]}")
-}
 
 # --- ports: watched ones outside the ephemeral range, so no client picks them ------------
 port_free() {  # port_free FIRST LAST: nothing uses a port in FIRST..LAST (tcp or udp)
@@ -253,7 +233,7 @@ measure() {
   R[bg15|$n]=$(awk -v ms="${R[cpu_per_coll|$n]}" 'BEGIN {printf "%.5f\n", ms / 15000 * 100}')
   wrk -t1 -c1 -d3s --latency "http://127.0.0.1:$web_port/metrics" >"$work/wrk1s.$n" 2>&1
   R[scrape_p99_1s|$n]=$(wrk_ms "$work/wrk1s.$n" 99%)
-  stop_pid "$exporter_pid"
+  stop_holder "$exporter_pid"
 
   log "N=$n: exporter, 10 ports, interval 15s: scrape latency, throughput, memory"
   start_exporter "$work/ten.15s.yml"
@@ -273,7 +253,7 @@ measure() {
   R[rps|$n]=$(awk '$1 == "Requests/sec:" {printf "%.0f\n", $2}' "$work/wrk8.$n")
   R[rss|$n]=$(awk -v k="$(vm_kib "$exporter_pid" VmRSS)" 'BEGIN {printf "%.2f\n", k / 1024}')
   R[hwm|$n]=$(awk -v k="$(vm_kib "$exporter_pid" VmHWM)" 'BEGIN {printf "%.2f\n", k / 1024}')
-  stop_pid "$exporter_pid"
+  stop_holder "$exporter_pid"
 
   log "N=$n: exporter, 10 ports, TLS 1.3 + basic auth (bcrypt cost 10, cached): latency, throughput"
   start_exporter "$work/ten.15s.yml" "$work/web.yml"
@@ -284,13 +264,13 @@ measure() {
   wrk -t2 -c8 -d5s --latency "${auth[@]}" "https://127.0.0.1:$web_port/metrics" >"$work/wrk8tls.$n" 2>&1
   R[tls_rps|$n]=$(awk '$1 == "Requests/sec:" {printf "%.0f\n", $2}' "$work/wrk8tls.$n")
   R[tls_share|$n]=$(awk -v t="${R[tls_rps|$n]}" -v p="${R[rps|$n]}" 'BEGIN {printf "%.2f\n", t / p}')
-  stop_pid "$exporter_pid"
+  stop_holder "$exporter_pid"
 
   log "N=$n: exporter, 1 port tcp+udp: throughput"
   start_exporter "$work/once_default.yml"
   wrk -t2 -c8 -d5s --latency "http://127.0.0.1:$web_port/metrics" >"$work/wrk8_1.$n" 2>&1
   R[rps1|$n]=$(awk '$1 == "Requests/sec:" {printf "%.0f\n", $2}' "$work/wrk8_1.$n")
-  stop_pid "$exporter_pid"
+  stop_holder "$exporter_pid"
 
   log "N=$n: $sleepers sleeping processes; owner walk and ss -p"
   start_holder sleepers "$sleepers" 4
@@ -301,7 +281,7 @@ measure() {
   R[owner_walk2k|$n]=$(gb "$results.procs" owners/walk real)
   R[processes2k|$n]=$(gb "$results.procs" owners/walk processes)
   R[ss_p2k|$n]=$(time_cmd ss -tanp "$ss_filter")
-  stop_pid "$sleepers_pid"
+  stop_holder "$sleepers_pid"
 }
 
 # --- TLS + basic auth: a self-signed certificate and a cost-10 bcrypt hash ---------------
@@ -333,7 +313,7 @@ for n in "${levels[@]}"; do
   done
   # A listener on the next watched port, in a process started after the holders: its owner
   # lookup (a new listener) walks every fd of every process, theirs included.
-  [ -z "$late_pid" ] || stop_pid "$late_pid"
+  [ -z "$late_pid" ] || stop_holder "$late_pid"
   start_holder tcp 127.0.0.3 0 $late_port
   late_pid=$holder_pid
   log "N=$n: $held unrelated sockets held"
