@@ -56,6 +56,17 @@ Collection collect_once(const Config& config, NamespaceSweep& sweep) {
   return std::move(collected).value();
 }
 
+// A port free on the host for `protocol`: the tests open it only inside their namespaces.
+std::uint16_t free_port(Protocol protocol = Protocol::kTcp) {
+  const TestSocket probe = open_listener(protocol, "0.0.0.0");
+  return probe.local_port();
+}
+
+// What a sweep of `port` must count: `ss` on the host and inside `ns`, summed.
+test::SsCounts ss_on_host_and_in(std::uint16_t port, const TestNetns& ns) {
+  return test::sum({test::count_with_ss({port}), test::count_with_ss({port}, ns.name())});
+}
+
 // Every kind of listener, and a connected UDP pair, on `port` in the calling thread's
 // namespace.
 struct ListenerSet {
@@ -93,9 +104,7 @@ std::size_t namespace_fds() {
 
 TEST(NamespaceSweepTest, CountsEveryNamespaceAsSsInsideEachSummed) {
   TestNetns a, b;
-  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = host_probe.local_port();  // free on the host: ours from now on
-  host_probe.close();
+  const std::uint16_t port = free_port();
   ListenerSet host(port);
   std::optional<ListenerSet> in_a, in_b;
   a.run_inside([&] { in_a.emplace(port); });
@@ -130,9 +139,7 @@ TEST(NamespaceSweepTest, CountsEveryNamespaceAsSsInsideEachSummed) {
 
 TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurDescriptors) {
   TestNetns gone;
-  TestSocket probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = probe.local_port();
-  probe.close();
+  const std::uint16_t port = free_port();
   // A process inside holds the listener: the namespace lives as long as it (and we) do.
   test::ChildProcess holder({"/usr/sbin/ip", "netns", "exec", gone.name(), "python3", "-c",
                              "import socket, time\n"
@@ -170,9 +177,7 @@ TEST(NamespaceSweepTest, ADeletedNamespaceLosesItsSeriesAndOurDescriptors) {
 // full dump equals `ss -N <ns>`, summed with the host's.
 TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAndHeld) {
   TestNetns a;
-  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = host_probe.local_port();
-  host_probe.close();
+  const std::uint16_t port = free_port();
   std::optional<TestSocket> listener, extra_listener;
   std::vector<test::TcpConnection> connections;
   a.run_inside([&] {
@@ -182,9 +187,7 @@ TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAnd
     connections.push_back(test::connect_tcp(*extra_listener, "::1"));
   });
   const Config config = watching(port, NamespaceMode::kAll);
-  const auto expected = [&] {
-    return test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
-  };
+  const auto expected = [&] { return ss_on_host_and_in(port, a); };
 
   auto source = sweep();
   const test::SsCounts first = expected();
@@ -213,9 +216,7 @@ TEST(NamespaceSweepTest, TcpConnectionsInOtherNamespacesAreDumpedAtALowerRateAnd
 // collection, not up to kConnectionsEvery collections later.
 TEST(NamespaceSweepTest, AListenerAppearingBringsItsConnectionsAtOnce) {
   TestNetns a;
-  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = host_probe.local_port();
-  host_probe.close();
+  const std::uint16_t port = free_port();
   const Config config = watching(port, NamespaceMode::kAll);
   auto source = sweep();
   const test::SsCounts empty = test::counts_of(collect_once(config, *source).snapshot);
@@ -226,8 +227,7 @@ TEST(NamespaceSweepTest, AListenerAppearingBringsItsConnectionsAtOnce) {
     listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
     connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
   });
-  const test::SsCounts expected =
-      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  const test::SsCounts expected = ss_on_host_and_in(port, a);
   ASSERT_FALSE(expected.connections.empty());
   const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
   EXPECT_EQ(got.connections, expected.connections) << test::describe(got) << "--\n"
@@ -240,9 +240,7 @@ TEST(NamespaceSweepTest, AListenerAppearingBringsItsConnectionsAtOnce) {
 // there shows at that one, not at the kConnectionsEvery-th.
 TEST(NamespaceSweepTest, AQuietNamespaceIsDumpedAtTheQuietRate) {
   TestNetns a;
-  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = host_probe.local_port();
-  host_probe.close();
+  const std::uint16_t port = free_port();
   const Config config = watching(port, NamespaceMode::kAll);
   auto source = sweep();
   ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
@@ -257,8 +255,7 @@ TEST(NamespaceSweepTest, AQuietNamespaceIsDumpedAtTheQuietRate) {
     if (connect(client->fd(), to.get(), to.size) != 0) test::throw_errno("connect");
     server.emplace(test::accept_connection(*other));
   });
-  const test::SsCounts expected =
-      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  const test::SsCounts expected = ss_on_host_and_in(port, a);
   ASSERT_FALSE(expected.connections.empty());
   for (std::uint64_t n = 2; n <= NamespaceSweep::kQuietEvery; ++n) {
     const test::SsCounts held = test::counts_of(collect_once(config, *source).snapshot);
@@ -274,9 +271,7 @@ TEST(NamespaceSweepTest, AQuietNamespaceIsDumpedAtTheQuietRate) {
 // listeners stay exact.
 TEST(NamespaceSweepTest, PastTheBudgetConnectionsAreHeldAndTheirAgeShows) {
   TestNetns a;
-  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = host_probe.local_port();
-  host_probe.close();
+  const std::uint16_t port = free_port();
   const Config config = watching(port, NamespaceMode::kAll);
   auto source = sweep();
   ASSERT_TRUE(test::counts_of(collect_once(config, *source).snapshot).connections.empty());
@@ -287,8 +282,7 @@ TEST(NamespaceSweepTest, PastTheBudgetConnectionsAreHeldAndTheirAgeShows) {
     listener.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port));
     connections.push_back(test::connect_tcp(*listener, "127.0.0.1"));
   });
-  const test::SsCounts expected =
-      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  const test::SsCounts expected = ss_on_host_and_in(port, a);
   usleep(200 * 1000);
   for (std::uint64_t n = 2; n <= NamespaceSweep::kConnectionsEvery + 1; ++n) {
     const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
@@ -303,9 +297,7 @@ TEST(NamespaceSweepTest, PastTheBudgetConnectionsAreHeldAndTheirAgeShows) {
 // new) is dumped and `a` (listener since the start, due) waits for the next one.
 TEST(NamespaceSweepTest, AnAppearedListenerIsDumpedBeforeANamespaceMerelyDue) {
   TestNetns a, b;
-  TestSocket host_probe = open_listener(Protocol::kTcp, "0.0.0.0");
-  const std::uint16_t port = host_probe.local_port();
-  host_probe.close();
+  const std::uint16_t port = free_port();
   std::optional<TestSocket> listener_a, listener_b;
   std::vector<test::TcpConnection> connections;
   a.run_inside([&] { listener_a.emplace(open_listener(Protocol::kTcp, "127.0.0.1", port)); });
@@ -335,9 +327,7 @@ TEST(NamespaceSweepTest, AnAppearedListenerIsDumpedBeforeANamespaceMerelyDue) {
 // exactly at the next collection, while TCP (still none) stays skipped.
 TEST(NamespaceSweepTest, ANamespaceWithoutSocketsIsNotDumped) {
   TestNetns a;
-  TestSocket probe = open_listener(Protocol::kUdp, "0.0.0.0");
-  const std::uint16_t port = probe.local_port();
-  probe.close();
+  const std::uint16_t port = free_port(Protocol::kUdp);
   const Config config = watching(port, NamespaceMode::kAll);
   auto source = sweep();
   collect_once(config, *source);  // opens every namespace's socket and counts
@@ -347,8 +337,7 @@ TEST(NamespaceSweepTest, ANamespaceWithoutSocketsIsNotDumped) {
   EXPECT_GE(source->dumps_skipped(), before + 2);  // `a`: tcp and udp, at least
   std::optional<TestSocket> udp;
   a.run_inside([&] { udp.emplace(open_listener(Protocol::kUdp, "127.0.0.1", port)); });
-  const test::SsCounts expected =
-      test::sum({test::count_with_ss({port}), test::count_with_ss({port}, a.name())});
+  const test::SsCounts expected = ss_on_host_and_in(port, a);
   ASSERT_FALSE(expected.listeners.empty());
   const std::uint64_t skipped = source->dumps_skipped();
   const test::SsCounts got = test::counts_of(collect_once(config, *source).snapshot);
